@@ -1,0 +1,340 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+/**
+ * The two state machines of DESIGN.md §2, built once and used twice: by the CDK stack, and by the
+ * local runner (`renderWorkflowAsl`), which executes the very same ASL with aws-local-stepfunctions.
+ * JSONPath only (no JSONata) and inline Maps only, so the local executor can run them.
+ *
+ * ExportRun:  PlanRun → ExportEach (Map over lanes) → ExportLane (Map, one window at a time) → RunItem (child) → FinishRun
+ * ExportJob:  CreateJob → WaitForJob → CheckJob → Route ─┬─ POLL → WaitForJob
+ *                                                        ├─ COPY → CopyToS3 (end)
+ *                                                        ├─ RECREATE → WaitBeforeRecreate → CreateJob
+ *                                                        ├─ SPLIT → ExportHalves (Map → ExportHalf: child of itself) → Split (end)
+ *                                                        ├─ DONE → Done (end)
+ *                                                        └─ FAIL → RecordFailure → ItemFailed (fail)
+ */
+
+export interface WorkflowFunctions {
+  planRun: lambda.IFunction;
+  createJob: lambda.IFunction;
+  checkJob: lambda.IFunction;
+  copyToS3: lambda.IFunction;
+  recordFailure: lambda.IFunction;
+  finishRun: lambda.IFunction;
+}
+
+export interface ExportRunOptions {
+  /** Lanes (contract × dataset) exported at the same time. */
+  mapConcurrency: number;
+}
+
+/** State names the local executor binds to in-process handlers. Part of the definitions' contract. */
+export const STATE = {
+  planRun: 'PlanRun',
+  exportEach: 'ExportEach',
+  exportLane: 'ExportLane',
+  runItem: 'RunItem',
+  finishRun: 'FinishRun',
+  createJob: 'CreateJob',
+  waitForJob: 'WaitForJob',
+  checkJob: 'CheckJob',
+  route: 'Route',
+  waitBeforeRecreate: 'WaitBeforeRecreate',
+  copyToS3: 'CopyToS3',
+  exportHalves: 'ExportHalves',
+  exportHalf: 'ExportHalf',
+  recordFailure: 'RecordFailure',
+} as const;
+
+/** Lambda-side errors worth retrying: throttling, 5xx/network, and expired or cut-off downloads. */
+const LINKEDIN_TRANSIENT = ['LinkedInTransientError'];
+const LINKEDIN_THROTTLED = ['LinkedInThrottledError'];
+const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
+
+/** Every step of an ExportJob execution takes the whole item state and returns it updated. */
+function stateStep(scope: Construct, id: string, fn: lambda.IFunction, comment: string): tasks.LambdaInvoke {
+  return new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    comment,
+    // No payload: the whole state is the event (a `Parameters` of "$" would be invalid ASL).
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: true,
+    resultPath: '$',
+  });
+}
+
+/** LinkedIn calls: a 429 outlasting the client's in-process wait, or a 5xx, is retried with backoff. */
+function retryLinkedIn<T extends sfn.TaskStateBase>(task: T): T {
+  task
+    .addRetry({
+      errors: LINKEDIN_THROTTLED,
+      interval: Duration.seconds(60),
+      backoffRate: 3,
+      maxAttempts: 4,
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addRetry({
+      errors: LINKEDIN_TRANSIENT,
+      interval: Duration.seconds(15),
+      backoffRate: 2,
+      maxAttempts: 5,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+  return task;
+}
+
+/** The child workflow: one item (contract × dataset × window) from job creation to a whole object in S3. */
+export function buildExportJobDefinition(
+  parent: Construct,
+  fns: WorkflowFunctions,
+  self: sfn.IStateMachine,
+): sfn.IChainable {
+  const scope = new Construct(parent, 'ExportJobDefinition');
+
+  const recordFailure = stateStep(
+    scope,
+    STATE.recordFailure,
+    fns.recordFailure,
+    'Write the FAILED item record (with the error) next to the run manifest.',
+  ).next(
+    new sfn.Fail(scope, 'ItemFailed', {
+      error: 'ItemFailed',
+      causePath: sfn.JsonPath.stringAt('$.failure.message'),
+      comment: 'The item record under manifests/<run id>/items/ holds the full reason.',
+    }),
+  );
+  const onError = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
+
+  const createJob = retryLinkedIn(
+    stateStep(scope, STATE.createJob, fns.createJob, 'POST /salesAnalyticsExportJobs for the item window.'),
+  ).addCatch(recordFailure, onError);
+
+  const checkJob = retryLinkedIn(
+    stateStep(
+      scope,
+      STATE.checkJob,
+      fns.checkJob,
+      'GET the job; decide the next step and the wait (backoff with cap and deadline).',
+    ),
+  ).addCatch(recordFailure, onError);
+
+  const waitForJob = new sfn.Wait(scope, STATE.waitForJob, {
+    time: sfn.WaitTime.secondsPath('$.waitSeconds'),
+    comment: 'Polling delay computed by CreateJob/CheckJob.',
+  });
+  waitForJob.next(checkJob);
+
+  const waitBeforeRecreate = new sfn.Wait(scope, STATE.waitBeforeRecreate, {
+    time: sfn.WaitTime.secondsPath('$.waitSeconds'),
+    comment: 'After a data delay or a failed job: wait, then create a new job.',
+  });
+  waitBeforeRecreate.next(createJob);
+
+  const copyToS3 = retryLinkedIn(
+    new tasks.LambdaInvoke(scope, STATE.copyToS3, {
+      lambdaFunction: fns.copyToS3,
+      comment: 'Stream the download into S3 and write the EXPORTED item record.',
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+      resultPath: '$',
+      outputPath: '$.result',
+    }),
+  )
+    .addRetry({
+      errors: DOWNLOAD_RETRYABLE,
+      interval: Duration.seconds(30),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addCatch(recordFailure, onError);
+
+  const exportHalf = new tasks.StepFunctionsStartExecution(scope, STATE.exportHalf, {
+    stateMachine: self,
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    associateWithParent: true,
+    comment: 'Export one half of a window LinkedIn found too large (a child execution of this state machine).',
+    input: sfn.TaskInput.fromObject(childInput([...PLANNED_FIELDS, ...SPLIT_FIELDS])),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  const halfFailed = new sfn.Pass(scope, 'HalfFailed', {
+    comment: 'The half recorded its own failure; FinishRun reports it.',
+  });
+  exportHalf.addCatch(halfFailed, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+
+  const exportHalves = new sfn.Map(scope, STATE.exportHalves, {
+    itemsPath: '$.halves',
+    maxConcurrency: 1,
+    comment: 'One half at a time: LinkedIn runs one job per endpoint per contract.',
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  exportHalves.itemProcessor(exportHalf);
+  exportHalves.next(new sfn.Succeed(scope, 'Split', { outputPath: '$.result' }));
+
+  const route = new sfn.Choice(scope, STATE.route)
+    .when(sfn.Condition.stringEquals('$.next', 'POLL'), waitForJob)
+    .when(sfn.Condition.stringEquals('$.next', 'COPY'), copyToS3)
+    .when(sfn.Condition.stringEquals('$.next', 'RECREATE'), waitBeforeRecreate)
+    .when(sfn.Condition.stringEquals('$.next', 'SPLIT'), exportHalves)
+    .when(sfn.Condition.stringEquals('$.next', 'DONE'), new sfn.Succeed(scope, 'Done', { outputPath: '$.result' }))
+    .otherwise(recordFailure);
+  checkJob.next(route);
+
+  return createJob.next(waitForJob);
+}
+
+/** The parent workflow: plan the run, export every lane, write the manifest. */
+export function buildExportRunDefinition(
+  parent: Construct,
+  fns: WorkflowFunctions,
+  exportJob: sfn.IStateMachine,
+  opts: ExportRunOptions,
+): sfn.IChainable {
+  const scope = new Construct(parent, 'ExportRunDefinition');
+
+  const planRun = retryLinkedIn(
+    new tasks.LambdaInvoke(scope, STATE.planRun, {
+      lambdaFunction: fns.planRun,
+      comment: 'Validate the input, resolve windows, discover contracts, skip existing objects.',
+      payload: sfn.TaskInput.fromObject({
+        input: sfn.JsonPath.objectAt('$'),
+        runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+      resultPath: '$',
+    }),
+  );
+
+  const runItem = new tasks.StepFunctionsStartExecution(scope, STATE.runItem, {
+    stateMachine: exportJob,
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    associateWithParent: true,
+    comment: 'One ExportJob execution per item keeps every history small and isolates failures.',
+    input: sfn.TaskInput.fromObject(childInput(PLANNED_FIELDS)),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  runItem.addCatch(
+    new sfn.Pass(scope, 'ItemDidNotExport', { comment: 'Recorded by the child; reported by FinishRun.' }),
+    { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD },
+  );
+
+  const exportLane = new sfn.Map(scope, STATE.exportLane, {
+    itemsPath: '$.lane.windows',
+    maxConcurrency: 1,
+    comment: 'Windows of one contract × dataset run one after another (one LinkedIn job per endpoint per contract).',
+    itemSelector: {
+      runId: sfn.JsonPath.stringAt('$.runId'),
+      force: sfn.JsonPath.stringAt('$.force'),
+      depth: 0,
+      item: {
+        contract: sfn.JsonPath.stringAt('$.lane.contract'),
+        dataset: sfn.JsonPath.stringAt('$.lane.dataset'),
+        start: sfn.JsonPath.stringAt('$$.Map.Item.Value.start'),
+        end: sfn.JsonPath.stringAt('$$.Map.Item.Value.end'),
+      },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  exportLane.itemProcessor(runItem);
+
+  const exportEach = new sfn.Map(scope, STATE.exportEach, {
+    itemsPath: '$.lanes',
+    maxConcurrency: opts.mapConcurrency,
+    comment: 'Lanes (contract × dataset) in parallel.',
+    itemSelector: {
+      runId: sfn.JsonPath.stringAt('$.runId'),
+      force: sfn.JsonPath.stringAt('$.force'),
+      lane: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  exportEach.itemProcessor(exportLane);
+
+  const finishRun = new tasks.LambdaInvoke(scope, STATE.finishRun, {
+    lambdaFunction: fns.finishRun,
+    comment: 'Collect the item records into manifests/<run id>.json; fail the run if any item FAILED.',
+    payload: sfn.TaskInput.fromObject({ runId: sfn.JsonPath.stringAt('$.runId') }),
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: true,
+  });
+
+  return planRun.next(exportEach).next(finishRun);
+}
+
+/** Fields of an ExportJob input: a planned item has these; the rest default in the handlers. */
+const PLANNED_FIELDS = ['runId', 'item', 'force', 'depth'] as const;
+/** A half of a split window also carries its origin and the attempt counters so far. */
+const SPLIT_FIELDS = ['splitFrom', 'attempts', 'jobIds'] as const;
+
+/** The ExportJob input, copied field by field (`associateWithParent` needs an object input). */
+function childInput(fields: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(
+    fields.map((field) => [
+      field,
+      field === 'runId' ? sfn.JsonPath.stringAt(`$.${field}`) : sfn.JsonPath.objectAt(`$.${field}`),
+    ]),
+  );
+}
+
+/** Amazon States Language of both state machines, for the local executor and for tests. */
+export interface WorkflowAsl {
+  exportRun: AslDefinition;
+  exportJob: AslDefinition;
+  /** Literal ARNs used for the Lambda functions and the ExportJob state machine in the rendered ASL. */
+  arns: { functions: Record<keyof WorkflowFunctions, string>; exportJob: string };
+}
+
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+const LOCAL_ACCOUNT = '123456789012';
+const LOCAL_REGION = 'us-east-1';
+
+/**
+ * Renders both definitions from the same builders the stack uses, with literal ARNs instead of
+ * CloudFormation references, so they run unchanged outside AWS.
+ */
+export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }): WorkflowAsl {
+  const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
+  const stack = new Stack(app, 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
+  const names: Record<keyof WorkflowFunctions, string> = {
+    planRun: 'PlanRun',
+    createJob: 'CreateJob',
+    checkJob: 'CheckJob',
+    copyToS3: 'CopyToS3',
+    recordFailure: 'RecordFailure',
+    finishRun: 'FinishRun',
+  };
+  const functionArns = Object.fromEntries(
+    Object.entries(names).map(([key, name]) => [
+      key,
+      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
+    ]),
+  ) as Record<keyof WorkflowFunctions, string>;
+  const fns = Object.fromEntries(
+    Object.entries(functionArns).map(([key, arn]) => [
+      key,
+      lambda.Function.fromFunctionAttributes(stack, key, { functionArn: arn, sameEnvironment: true }),
+    ]),
+  ) as unknown as WorkflowFunctions;
+  const exportJobArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:ExportJob`;
+  const exportJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportJob', exportJobArn);
+
+  const render = (chain: sfn.IChainable): AslDefinition =>
+    stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson()) as AslDefinition;
+
+  return {
+    exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),
+    exportRun: render(buildExportRunDefinition(stack, fns, exportJob, opts)),
+    arns: { functions: functionArns, exportJob: exportJobArn },
+  };
+}
