@@ -304,8 +304,7 @@ const LOCAL_REGION = 'us-east-1';
  * CloudFormation references, so they run unchanged outside AWS.
  */
 export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }): WorkflowAsl {
-  const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
-  const stack = new Stack(app, 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
+  const stack = new Stack(new App(), 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
   const names: Record<keyof WorkflowFunctions, string> = {
     planRun: 'PlanRun',
     createJob: 'CreateJob',
@@ -330,11 +329,30 @@ export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }
   const exportJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportJob', exportJobArn);
 
   const render = (chain: sfn.IChainable): AslDefinition =>
-    stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson()) as AslDefinition;
+    resolvePartition(stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson())) as AslDefinition;
 
   return {
     exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),
     exportRun: render(buildExportRunDefinition(stack, fns, exportJob, opts)),
     arns: { functions: functionArns, exportJob: exportJobArn },
   };
+}
+
+/**
+ * Service-integration ARNs are rendered as `Fn::Join` over `Ref: AWS::Partition` whatever the stack's
+ * environment; outside CloudFormation that is the `aws` partition. Any other intrinsic is a bug.
+ */
+function resolvePartition(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolvePartition);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if ('Ref' in record) {
+    if (record.Ref === 'AWS::Partition') return 'aws';
+    throw new Error(`unresolvable reference in a rendered definition: ${JSON.stringify(record)}`);
+  }
+  if ('Fn::Join' in record) {
+    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => resolvePartition(part)).join(separator);
+  }
+  return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, resolvePartition(inner)]));
 }
