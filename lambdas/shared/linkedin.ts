@@ -153,7 +153,12 @@ export class LinkedInClient implements LinkedInApi {
     );
   }
 
-  async createExportJob(dataset: Dataset, contract: string, startAt: number, endAt: number): Promise<ExportJob> {
+  async createExportJob(
+    dataset: Dataset,
+    contract: string,
+    startAt: number,
+    endAt: number,
+  ): Promise<ExportJob> {
     const path = `/salesAnalyticsExportJobs?action=${EXPORT_ACTIONS[dataset]}`;
     const { value } = await this.request('POST', path, CreateExportJobResponseSchema, {
       contract,
@@ -201,7 +206,9 @@ export class LinkedInClient implements LinkedInApi {
         );
       }
       if (res.status === 403) {
-        throw new LinkedInForbiddenError(`${answered}. The token's member may not use this contract or endpoint.`);
+        throw new LinkedInForbiddenError(
+          `${answered}. The token's member may not use this contract or endpoint.`,
+        );
       }
       if (res.status === 429) {
         const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'), this.now());
@@ -214,7 +221,8 @@ export class LinkedInClient implements LinkedInApi {
           await this.sleep(retryAfterSeconds * 1000);
           continue;
         }
-        const wait = retryAfterSeconds === undefined ? 'no Retry-After' : `Retry-After ${retryAfterSeconds} s`;
+        const wait =
+          retryAfterSeconds === undefined ? 'no Retry-After' : `Retry-After ${retryAfterSeconds} s`;
         throw new LinkedInThrottledError(
           `${answered} (${wait}, after ${attempt} in-process retries); LinkedIn's daily limits reset at midnight UTC`,
           retryAfterSeconds,
@@ -323,10 +331,14 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
  * style) a link whose `start` parameter is beyond the current one. The link is only a signal: the
  * next request is always built from our own base URL, never from a server-supplied href.
  */
-function hasNextLink(links: z.infer<typeof PagingLinkSchema>[] | undefined, start: number, base: URL): boolean {
+function hasNextLink(
+  links: z.infer<typeof PagingLinkSchema>[] | undefined,
+  start: number,
+  base: URL,
+): boolean {
   return (links ?? []).some((link) => {
     if (typeof link !== 'string') return link.rel === 'next';
-    if (!URL.canParse(link, base)) return false;
+    if (!URL.canParse(link, base.href)) return false;
     const linkStart = new URL(link, base).searchParams.get('start');
     return linkStart != null && Number(linkStart) > start;
   });

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
@@ -7,10 +7,10 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type S3ClientConfig,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { ConfigurationError } from './errors.ts';
 import { logger } from './powertools.ts';
 import type { ObjectStore } from './store.ts';
@@ -26,7 +26,7 @@ const QUEUE_SIZE = 2;
  * would otherwise store the aws-chunked framing as part of the object.
  */
 export function createS3Client(
-  opts: { endpoint?: string; region?: string; credentials?: AwsCredentialIdentity } = {},
+  opts: { endpoint?: string; region?: string; credentials?: S3ClientConfig['credentials'] } = {},
 ): S3Client {
   const endpoint = opts.endpoint ?? process.env.AWS_ENDPOINT_URL_S3;
   return new S3Client({
@@ -141,7 +141,7 @@ export class S3ObjectStore implements ObjectStore {
     options: { contentType: string; metadata: Record<string, string> },
   ): Promise<{ bytes: number }> {
     let bytes = 0;
-    const counted = new PassThrough({
+    const counted = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         bytes += chunk.length;
         callback(null, chunk);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatasetSchema, type Dataset } from '#shared/types';
+import { type Dataset, DatasetSchema } from '#shared/types';
 
 /**
  * Misbehaviour the emulator can be told to show, per (contract, dataset) lane. Counters
@@ -76,10 +76,7 @@ export class ScenarioBook {
   }
 
   /** Fires `throttle` or `serverError` if armed: the response the call must get instead. */
-  takeFault(
-    contract: string,
-    dataset: Dataset,
-  ): { status: number; retryAfterSeconds?: number } | undefined {
+  takeFault(contract: string, dataset: Dataset): { status: number; retryAfterSeconds?: number } | undefined {
     const knobs = this.lanes.get(laneKey(contract, dataset));
     if (knobs?.throttle && knobs.throttle.times > 0) {
       knobs.throttle.times -= 1;

@@ -1,0 +1,62 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import type { Deps } from './deps.ts';
+import { ConfigurationError, errorInfo } from './errors.ts';
+import { LinkedInClient } from './linkedin.ts';
+import { logger, metrics } from './powertools.ts';
+import { S3ObjectStore, createS3Client } from './s3-store.ts';
+import { settingsFromEnv } from './settings.ts';
+import type { Step } from './step.ts';
+import { secretTokenProvider } from './token.ts';
+
+let cached: Deps | undefined;
+
+/**
+ * Dependencies of a Lambda container, built once from its environment (set by the stack):
+ * EXPORT_SETTINGS, BUCKET_NAME, BUCKET_PREFIX, TOKEN_SECRET_ARN (functions that call LinkedIn).
+ */
+export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
+  if (cached) return cached;
+  const settings = settingsFromEnv(env);
+  const bucket = env.BUCKET_NAME;
+  if (!bucket) throw new ConfigurationError('BUCKET_NAME is not set');
+  const secretId = env.TOKEN_SECRET_ARN;
+  const getToken = secretId
+    ? secretTokenProvider({ client: new SecretsManagerClient({}), secretId })
+    : () => Promise.reject(new ConfigurationError('TOKEN_SECRET_ARN is not set: this function may not call LinkedIn'));
+  cached = {
+    settings,
+    store: new S3ObjectStore({ client: createS3Client(), bucket, prefix: env.BUCKET_PREFIX }),
+    linkedin: new LinkedInClient({
+      baseUrl: settings.apiBaseUrl,
+      getToken,
+      maxRetryAfterSeconds: settings.maxInProcessRetryAfterSeconds,
+    }),
+    now: () => new Date(),
+  };
+  return cached;
+}
+
+/**
+ * The Lambda entry point of a step: Powertools context, the step itself, metrics from its output.
+ * Errors are logged by name and message (never a token or a signed URL: our errors carry neither)
+ * and rethrown so Step Functions sees their `name` as the error to Retry or Catch.
+ */
+export function lambdaHandler<O>(
+  step: Step<O>,
+  record?: (output: O) => void,
+): (event: unknown, context: Context) => Promise<O> {
+  return async (event, context) => {
+    logger.addContext(context);
+    try {
+      const output = await step.run(event, awsDeps());
+      record?.(output);
+      return output;
+    } catch (err) {
+      logger.error(`${step.name} failed`, { error: errorInfo(err) });
+      throw err;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

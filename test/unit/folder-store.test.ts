@@ -1,0 +1,96 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FolderStore } from '#local/folder-store';
+
+const CSV = { contentType: 'text/csv', metadata: {} };
+
+let root: string;
+let store: FolderStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'folder-store-'));
+  store = new FolderStore(root);
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Yields `chunks`, then fails with `error`. */
+function failingBody(chunks: string[], error: Error): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* chunks;
+      throw error;
+    })(),
+  );
+}
+
+describe('FolderStore', () => {
+  it('writes plain files at their keys and reports the size', async () => {
+    const key = 'sales-navigator/seat/contract=1/window=2025-01-01_2025-01-02/seat.csv';
+    const result = await store.upload(key, Readable.from(['a,b\n', '1,2\n']), CSV);
+
+    expect(result).toEqual({ bytes: 8 });
+    expect(await readFile(join(root, ...key.split('/')), 'utf8')).toBe('a,b\n1,2\n');
+    expect(await store.exists(key)).toBe(true);
+    expect(store.location).toBe(root);
+  });
+
+  it('leaves nothing behind (and keeps an older object) when the body fails', async () => {
+    await store.upload('d/x.csv', Readable.from(['old']), CSV);
+    const boom = new Error('body broke');
+
+    await expect(store.upload('d/x.csv', failingBody(['new', 'er'], boom), CSV)).rejects.toBe(boom);
+    await expect(store.upload('d/y.csv', failingBody(['partial'], boom), CSV)).rejects.toBe(boom);
+
+    expect(await readdir(join(root, 'd'))).toEqual(['x.csv']);
+    expect(await readFile(join(root, 'd', 'x.csv'), 'utf8')).toBe('old');
+    expect(await store.exists('d/y.csv')).toBe(false);
+  });
+
+  it('round-trips JSON and answers undefined / false for missing keys', async () => {
+    await store.putJson('manifests/run-1.json', { items: [1, 2] });
+
+    expect(await store.getJson('manifests/run-1.json')).toEqual({ items: [1, 2] });
+    expect(await store.getJson('manifests/missing.json')).toBeUndefined();
+    expect(await store.getJson('nowhere/at/all.json')).toBeUndefined();
+    expect(await store.exists('manifests')).toBe(false);
+  });
+
+  it('names the file when stored JSON is corrupt', async () => {
+    await writeFile(join(root, 'bad.json'), '{');
+    await expect(store.getJson('bad.json')).rejects.toThrow(/bad\.json is not valid JSON/);
+  });
+
+  it.each([
+    '/etc/passwd',
+    '../outside.csv',
+    'a/../../outside.csv',
+    'a/./b.csv',
+    'a//b.csv',
+    '',
+    'a\\..\\b.csv',
+  ])('rejects the key %j', async (key) => {
+    await expect(store.upload(key, Readable.from(['x']), CSV)).rejects.toThrow(/invalid object key/);
+    await expect(store.exists(key)).rejects.toThrow(/invalid object key/);
+    await expect(store.getJson(key)).rejects.toThrow(/invalid object key/);
+  });
+
+  it('lists keys recursively under a prefix, sorted, without temp files', async () => {
+    for (const key of ['b/2.csv', 'b/1.csv', 'a/x/deep.csv', 'ab/z.csv', 'top.json']) {
+      await store.upload(key, Readable.from(['x']), CSV);
+    }
+    await writeFile(join(root, 'b', '.3.csv.1234.partial'), 'half');
+
+    expect(await store.list('')).toEqual(['a/x/deep.csv', 'ab/z.csv', 'b/1.csv', 'b/2.csv', 'top.json']);
+    expect(await store.list('a/')).toEqual(['a/x/deep.csv']);
+    expect(await store.list('a')).toEqual(['a/x/deep.csv', 'ab/z.csv']);
+    expect(await store.list('b/1')).toEqual(['b/1.csv']);
+    expect(await store.list('missing/')).toEqual([]);
+    await expect(store.list('../')).rejects.toThrow(/invalid object key/);
+  });
+});
