@@ -67,6 +67,11 @@ export const ConfigSchema = z
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,69}$/, 'must start with a letter and use only letters, digits and -')
       .default('SalesNavExport'),
     /**
+     * Run the cdk-nag AwsSolutions checks during synthesis (`-c nag=true`); unacknowledged findings fail it.
+     * @default false
+     */
+    nag: fromContext(z.boolean()).default(false),
+    /**
      * Import this existing bucket instead of creating one. The stack then manages neither its
      * encryption nor its lifecycle (retention): the bucket's owner does. An SSE-KMS bucket also
      * needs the functions' roles granted on its key.

@@ -50,20 +50,49 @@ export const STATE = {
   recordFailure: 'RecordFailure',
 } as const;
 
+/**
+ * Lambda timeout of each step; the Task state allows one more minute so a Lambda timeout surfaces as
+ * the Lambda's own error. The stack sizes its functions from this table.
+ */
+export const STEP_TIMEOUTS: Record<keyof WorkflowFunctions, Duration> = {
+  planRun: Duration.minutes(5),
+  createJob: Duration.minutes(1),
+  checkJob: Duration.minutes(1),
+  copyToS3: Duration.minutes(15),
+  recordFailure: Duration.minutes(1),
+  finishRun: Duration.minutes(5),
+};
+
+/** Upper bound of one item: data-delay retries (days) + polling deadline + copy. Never unbounded. */
+const ITEM_TIMEOUT = Duration.days(7);
+
+function taskTimeout(step: keyof WorkflowFunctions): sfn.Timeout {
+  return sfn.Timeout.duration(STEP_TIMEOUTS[step].plus(Duration.minutes(1)));
+}
+
 /** Lambda-side errors worth retrying: throttling, 5xx/network, and expired or cut-off downloads. */
 const LINKEDIN_TRANSIENT = ['LinkedInTransientError'];
 const LINKEDIN_THROTTLED = ['LinkedInThrottledError'];
 const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
 
-/** Every step of an ExportJob execution takes the whole item state and returns it updated. */
-function stateStep(scope: Construct, id: string, fn: lambda.IFunction, comment: string): tasks.LambdaInvoke {
+/**
+ * Every step of an ExportJob execution takes the whole item state and returns it updated. (No explicit
+ * `ResultPath: "$"`: it is the default, and aws-local-stepfunctions 3 mishandles it when written out.)
+ */
+function stateStep(
+  scope: Construct,
+  id: string,
+  fns: WorkflowFunctions,
+  step: keyof WorkflowFunctions,
+  comment: string,
+): tasks.LambdaInvoke {
   return new tasks.LambdaInvoke(scope, id, {
-    lambdaFunction: fn,
+    lambdaFunction: fns[step],
+    taskTimeout: taskTimeout(step),
     comment,
     // No payload: the whole state is the event (a `Parameters` of "$" would be invalid ASL).
     payloadResponseOnly: true,
     retryOnServiceExceptions: true,
-    resultPath: '$',
   });
 }
 
@@ -98,7 +127,8 @@ export function buildExportJobDefinition(
   const recordFailure = stateStep(
     scope,
     STATE.recordFailure,
-    fns.recordFailure,
+    fns,
+    'recordFailure',
     'Write the FAILED item record (with the error) next to the run manifest.',
   ).next(
     new sfn.Fail(scope, 'ItemFailed', {
@@ -110,14 +140,15 @@ export function buildExportJobDefinition(
   const onError = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
 
   const createJob = retryLinkedIn(
-    stateStep(scope, STATE.createJob, fns.createJob, 'POST /salesAnalyticsExportJobs for the item window.'),
+    stateStep(scope, STATE.createJob, fns, 'createJob', 'POST /salesAnalyticsExportJobs for the item window.'),
   ).addCatch(recordFailure, onError);
 
   const checkJob = retryLinkedIn(
     stateStep(
       scope,
       STATE.checkJob,
-      fns.checkJob,
+      fns,
+      'checkJob',
       'GET the job; decide the next step and the wait (backoff with cap and deadline).',
     ),
   ).addCatch(recordFailure, onError);
@@ -137,11 +168,11 @@ export function buildExportJobDefinition(
   const copyToS3 = retryLinkedIn(
     new tasks.LambdaInvoke(scope, STATE.copyToS3, {
       lambdaFunction: fns.copyToS3,
+      taskTimeout: taskTimeout('copyToS3'),
       comment: 'Stream the download into S3 and write the EXPORTED item record.',
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
-      resultPath: '$',
-      outputPath: '$.result',
+        outputPath: '$.result',
     }),
   )
     .addRetry({
@@ -157,6 +188,7 @@ export function buildExportJobDefinition(
     stateMachine: self,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
+    taskTimeout: sfn.Timeout.duration(ITEM_TIMEOUT),
     comment: 'Export one half of a window LinkedIn found too large (a child execution of this state machine).',
     input: sfn.TaskInput.fromObject(childInput([...PLANNED_FIELDS, ...SPLIT_FIELDS])),
     resultPath: sfn.JsonPath.DISCARD,
@@ -199,6 +231,7 @@ export function buildExportRunDefinition(
   const planRun = retryLinkedIn(
     new tasks.LambdaInvoke(scope, STATE.planRun, {
       lambdaFunction: fns.planRun,
+      taskTimeout: taskTimeout('planRun'),
       comment: 'Validate the input, resolve windows, discover contracts, skip existing objects.',
       payload: sfn.TaskInput.fromObject({
         input: sfn.JsonPath.objectAt('$'),
@@ -207,14 +240,14 @@ export function buildExportRunDefinition(
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
-      resultPath: '$',
-    }),
+      }),
   );
 
   const runItem = new tasks.StepFunctionsStartExecution(scope, STATE.runItem, {
     stateMachine: exportJob,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
+    taskTimeout: sfn.Timeout.duration(ITEM_TIMEOUT),
     comment: 'One ExportJob execution per item keeps every history small and isolates failures.',
     input: sfn.TaskInput.fromObject(childInput(PLANNED_FIELDS)),
     resultPath: sfn.JsonPath.DISCARD,
@@ -258,6 +291,7 @@ export function buildExportRunDefinition(
 
   const finishRun = new tasks.LambdaInvoke(scope, STATE.finishRun, {
     lambdaFunction: fns.finishRun,
+    taskTimeout: taskTimeout('finishRun'),
     comment: 'Collect the item records into manifests/<run id>.json; fail the run if any item FAILED.',
     payload: sfn.TaskInput.fromObject({ runId: sfn.JsonPath.stringAt('$.runId') }),
     payloadResponseOnly: true,

@@ -1,0 +1,349 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  type IMetric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { ScheduleExpression, ScheduleGroup, Schedule, ScheduleTargetInput, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import {
+  DefinitionBody,
+  type IChainable,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { TimeZone } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { DATA_PREFIX, MANIFEST_PREFIX } from '#shared/keys';
+import type { Config } from './config.ts';
+import { ExportBucket } from './constructs/export-bucket.ts';
+import { ExportFunction } from './constructs/export-function.ts';
+import { acknowledgeWildcardResources } from './constructs/nag.ts';
+import {
+  buildExportJobDefinition,
+  buildExportRunDefinition,
+  STEP_TIMEOUTS,
+  type WorkflowFunctions,
+} from './workflow.ts';
+
+/** Powertools service name of every function: the `service` dimension of the custom metrics. */
+export const SERVICE_NAME = 'salesnav-export';
+/** CloudWatch namespace of the functions' custom metrics (e.g. `TokenExpiresInDays`). */
+export const METRICS_NAMESPACE = 'SalesNavExport';
+
+const LAMBDAS_DIR = fileURLToPath(new URL('../lambdas/', import.meta.url));
+
+type KeyPrefix = typeof DATA_PREFIX | typeof MANIFEST_PREFIX;
+
+/** What one function is and may do. S3 access is per key prefix, below the configured bucket prefix. */
+interface FunctionSpec {
+  /** Folder under lambdas/ holding `index.ts`. */
+  dir: string;
+  description: string;
+  /** Calls LinkedIn: gets TOKEN_SECRET_ARN and may read the token secret. */
+  linkedin: boolean;
+  /** HeadObject/GetObject (+ ListBucket, see `grantS3`). */
+  read?: KeyPrefix[];
+  /** PutObject. */
+  write?: KeyPrefix[];
+  /** Multipart upload: PutObject + AbortMultipartUpload. */
+  upload?: KeyPrefix[];
+  memorySize?: number;
+}
+
+/** The six functions, with exactly the access their code needs (see lambdas/shared/*.ts). */
+const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
+  planRun: {
+    dir: 'plan-run',
+    description: 'Validates the run input, discovers contracts, plans items and skips existing objects.',
+    linkedin: true,
+    read: [DATA_PREFIX],
+    write: [MANIFEST_PREFIX],
+  },
+  createJob: {
+    dir: 'create-job',
+    description: 'Creates a LinkedIn export job for one item.',
+    linkedin: true,
+  },
+  checkJob: {
+    dir: 'check-job',
+    description: 'Reads a LinkedIn export job and decides the next step (poll, copy, recreate, split, fail).',
+    linkedin: true,
+    // Splitting a too-large window skips halves already exported and records them as SKIPPED.
+    read: [DATA_PREFIX],
+    write: [MANIFEST_PREFIX],
+  },
+  copyToS3: {
+    dir: 'copy-to-s3',
+    description: 'Streams a finished export from LinkedIn into S3 and records the item.',
+    linkedin: true,
+    upload: [DATA_PREFIX],
+    write: [MANIFEST_PREFIX],
+    memorySize: 1024,
+  },
+  recordFailure: {
+    dir: 'record-failure',
+    description: 'Records an item that could not be exported.',
+    linkedin: false,
+    write: [MANIFEST_PREFIX],
+  },
+  finishRun: {
+    dir: 'finish-run',
+    description: 'Collects the item records into the run manifest; fails the run if an item failed.',
+    linkedin: false,
+    read: [MANIFEST_PREFIX],
+    write: [MANIFEST_PREFIX],
+  },
+};
+
+export interface SalesNavExportStackProps extends StackProps {
+  readonly config: Config;
+}
+
+/**
+ * The Sales Navigator export pipeline (DESIGN.md §2): the S3 destination, the token secret, the six
+ * functions, the ExportRun and ExportJob state machines, the daily schedule and the alarms.
+ */
+export class SalesNavExportStack extends Stack {
+  readonly bucket: IBucket;
+  readonly tokenSecret: ISecret;
+  readonly functions: WorkflowFunctions;
+  readonly exportRun: StateMachine;
+  readonly exportJob: StateMachine;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: SalesNavExportStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.bucket = config.bucketName
+      ? Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName)
+      : new ExportBucket(this, 'Exports', {
+          retentionDays: config.retentionDays,
+          accessLogRetentionDays: config.logRetentionDays,
+        }).bucket;
+    this.tokenSecret = config.tokenSecretArn
+      ? Secret.fromSecretCompleteArn(this, 'ImportedTokenSecret', config.tokenSecretArn)
+      : this.createTokenSecret();
+
+    this.functions = this.createFunctions(config);
+
+    const exportJobName = `${this.stackName}-ExportJob`;
+    // Referenced by name, not by the construct: the definition starts executions of itself.
+    const exportJobSelf = StateMachine.fromStateMachineName(this, 'ExportJobSelf', exportJobName);
+    this.exportJob = this.createStateMachine(
+      'ExportJob',
+      exportJobName,
+      buildExportJobDefinition(this, this.functions, exportJobSelf),
+      config,
+    );
+    this.exportRun = this.createStateMachine(
+      'ExportRun',
+      `${this.stackName}-ExportRun`,
+      buildExportRunDefinition(this, this.functions, this.exportJob, { mapConcurrency: config.mapConcurrency }),
+      config,
+    );
+
+    const scheduleGroup = this.createSchedule(config);
+    this.alarmTopic = this.createAlarms(config, scheduleGroup);
+
+    const outputs: Record<string, [string, string]> = {
+      BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
+      TokenSecretArn: [this.tokenSecret.secretArn, 'Secret holding {"accessToken","expiresAt"}'],
+      ExportRunArn: [this.exportRun.stateMachineArn, 'ExportRun state machine (one run of the pipeline)'],
+      ExportJobArn: [this.exportJob.stateMachineArn, 'ExportJob state machine (one item)'],
+      AlarmTopicArn: [this.alarmTopic.topicArn, 'SNS topic of the pipeline alarms'],
+      StartExecutionCommand: [
+        `aws stepfunctions start-execution --state-machine-arn ${this.exportRun.stateMachineArn} --input '{}'`,
+        'Starts a run for the default window (the input accepts a range, contracts, datasets and force)',
+      ],
+    };
+    for (const [name, [value, description]] of Object.entries(outputs)) {
+      new CfnOutput(this, name, { value, description });
+    }
+  }
+
+  private createTokenSecret(): Secret {
+    const secret = new Secret(this, 'TokenSecret', {
+      description:
+        'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: aws secretsmanager ' +
+        'put-secret-value --secret-id <this secret> --secret-string ' +
+        '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README, "LinkedIn token").',
+      // A placeholder, not a secret: the empty token is refused by the functions until a human sets it.
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ accessToken: '', expiresAt: '' })),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'LinkedIn issues this token through an OAuth consent a human gives (no refresh token is guaranteed), so it cannot be rotated by a Lambda; the TokenExpiring alarm warns 7 days before it expires.',
+    });
+    return secret;
+  }
+
+  private createFunctions(config: Config): WorkflowFunctions {
+    const commonEnvironment = {
+      EXPORT_SETTINGS: JSON.stringify(config.settings),
+      BUCKET_NAME: this.bucket.bucketName,
+      BUCKET_PREFIX: config.bucketPrefix,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+    };
+    const entries = Object.entries(FUNCTIONS).map(([key, spec]) => {
+      const fn = new ExportFunction(this, pascalCase(spec.dir), {
+        entry: `${LAMBDAS_DIR}${spec.dir}/index.ts`,
+        description: spec.description,
+        timeout: STEP_TIMEOUTS[key as keyof WorkflowFunctions],
+        memorySize: spec.memorySize,
+        logRetention: config.logRetentionDays,
+        environment: {
+          ...commonEnvironment,
+          ...(spec.linkedin && { TOKEN_SECRET_ARN: this.tokenSecret.secretArn }),
+        },
+      });
+      if (spec.linkedin) this.tokenSecret.grantRead(fn);
+      this.grantS3(fn, spec, config.bucketPrefix);
+      return [key, fn] as const;
+    });
+    return Object.fromEntries(entries) as unknown as WorkflowFunctions;
+  }
+
+  /**
+   * Object actions on `<bucketPrefix>/<prefix>/*` only. Readers also get s3:ListBucket on the bucket:
+   * without it S3 answers 403 instead of 404 for a missing key, and the existence checks need the
+   * 404. The grant cannot be narrowed with an s3:prefix condition, because HeadObject and GetObject
+   * requests carry no s3:prefix; it reveals key names (contract ids, windows), never content.
+   */
+  private grantS3(fn: ExportFunction, spec: FunctionSpec, bucketPrefix: string): void {
+    const objects = (prefixes: KeyPrefix[]) =>
+      prefixes.map((p) => this.bucket.arnForObjects(`${bucketPrefix ? `${bucketPrefix}/` : ''}${p}/*`));
+    const allow = (actions: string[], resources: string[]) =>
+      fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
+    if (spec.read) {
+      allow(['s3:GetObject'], objects(spec.read));
+      allow(['s3:ListBucket'], [this.bucket.bucketArn]);
+    }
+    if (spec.write) allow(['s3:PutObject'], objects(spec.write));
+    if (spec.upload) allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
+    const granted = new Set([...(spec.read ?? []), ...(spec.write ?? []), ...(spec.upload ?? [])]);
+    acknowledgeWildcardResources(
+      fn,
+      objects([...granted]),
+      'Object access is limited to one key prefix of the layout in lambdas/shared/keys.ts; the keys below it are data-driven (contract, window, run id).',
+    );
+  }
+
+  private createStateMachine(id: string, name: string, definition: IChainable, config: Config): StateMachine {
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      retention: config.logRetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    return new StateMachine(this, id, {
+      stateMachineName: name,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      // Every transition, no payloads: enough to follow an execution, and nothing about members.
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+  }
+
+  private createSchedule(config: Config): ScheduleGroup {
+    // A group of its own gives the schedule per-group metrics for the dropped-invocation alarm.
+    const group = new ScheduleGroup(this, 'ScheduleGroup', {
+      scheduleGroupName: this.stackName,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    new Schedule(this, 'DailySchedule', {
+      description: 'Starts ExportRun for the default window (the last complete UTC day, minus the lag).',
+      scheduleGroup: group,
+      schedule: ScheduleExpression.expression(config.scheduleExpression, TimeZone.of(config.scheduleTimeZone)),
+      enabled: config.scheduleEnabled,
+      timeWindow: TimeWindow.off(),
+      target: new StepFunctionsStartExecution(this.exportRun, {
+        input: ScheduleTargetInput.fromObject({}),
+        // StartExecution fails only on throttling or a broken deployment: retry for an hour, then
+        // the invocation is dropped and the ScheduleDropped alarm fires.
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(1),
+      }),
+    });
+    return group;
+  }
+
+  private createAlarms(config: Config, scheduleGroup: ScheduleGroup): Topic {
+    const topic = new Topic(this, 'AlarmTopic', { displayName: `${this.stackName} alarms`, enforceSSL: true });
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry no member data, and CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key; a customer-managed key is not worth it here.',
+    });
+    if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
+
+    const hour = Duration.hours(1);
+    const alarm = (id: string, metric: IMetric, description: string, comparison = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold = 1) => {
+      const a = new Alarm(this, id, {
+        metric,
+        threshold,
+        comparisonOperator: comparison,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(new SnsAction(topic));
+    };
+
+    alarm(
+      'RunFailedAlarm',
+      new MathExpression({
+        expression: 'failed + timedOut + aborted',
+        label: 'ExportRun executions that did not succeed',
+        period: hour,
+        usingMetrics: {
+          failed: this.exportRun.metricFailed({ statistic: 'Sum', period: hour }),
+          timedOut: this.exportRun.metricTimedOut({ statistic: 'Sum', period: hour }),
+          aborted: this.exportRun.metricAborted({ statistic: 'Sum', period: hour }),
+        },
+      }),
+      'An ExportRun execution failed, timed out or was aborted: the run manifest (manifests/<run id>.json) lists the failed items and why.',
+    );
+    alarm(
+      'TokenExpiringAlarm',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'TokenExpiresInDays',
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Minimum',
+        period: Duration.days(1),
+      }),
+      'The LinkedIn access token expires within 7 days: renew it and update the token secret.',
+      ComparisonOperator.LESS_THAN_THRESHOLD,
+      7,
+    );
+    alarm(
+      'ScheduleDroppedAlarm',
+      scheduleGroup.metricDropped({ statistic: 'Sum', period: hour }),
+      'EventBridge Scheduler gave up starting ExportRun: check the schedule role and the state machine.',
+    );
+    return topic;
+  }
+}
+
+function pascalCase(kebab: string): string {
+  return kebab.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,213 @@
+import './polyfill.ts';
+import { randomUUID } from 'node:crypto';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { Deps } from '#shared/deps';
+import { type ErrorInfo, errorInfo } from '#shared/errors';
+import type { ItemState, PlanOutput } from '#shared/item-state';
+import type { Step } from '#shared/step';
+import { steps } from '#shared/steps';
+import type { ExportItem } from '#shared/types';
+import { type AslDefinition, renderWorkflowAsl, STATE, type WorkflowAsl } from '#lib/workflow';
+
+/**
+ * Runs ExportRun exactly as Step Functions would, but in this process: the ASL comes from the same
+ * builder the stack deploys (`renderWorkflowAsl`), executed by aws-local-stepfunctions. Each Lambda
+ * Task is bound to its in-process step, each child execution (`states:startExecution.sync`) to a
+ * local run of the ExportJob definition. Waits and Retry intervals are multiplied by `timeScale`.
+ */
+
+export type ProgressEvent =
+  | { type: 'planned'; runId: string; planned: number; skipped: number; toExport: number }
+  | { type: 'status'; item: ExportItem; status: string; jobId?: number }
+  | { type: 'split'; item: ExportItem; halves: number }
+  | { type: 'exported'; item: ExportItem; key: string; bytes: number; rows: number }
+  | { type: 'failed'; item: ExportItem; error: ErrorInfo };
+
+export interface LocalRunOptions {
+  deps: Deps;
+  /** Multiplies every Wait state and Retry interval (1 = real time; 0.001 turns an hour into 3.6 s). */
+  timeScale?: number;
+  /** Lanes exported at once (the stack's `mapConcurrency`). */
+  mapConcurrency?: number;
+  /** Execution name, the run id (default: `local-<timestamp>-<random>`). */
+  runId?: string;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface LocalRunResult {
+  runId: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  /** FinishRun's output when the run succeeded. */
+  output?: unknown;
+  /** The error the execution failed with (e.g. InvalidInputError from PlanRun, RunIncompleteError from FinishRun). */
+  error?: ErrorInfo;
+}
+
+type Handler = (input: unknown) => Promise<unknown>;
+
+export function newRunId(now: Date = new Date()): string {
+  return `local-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function runExportLocally(input: unknown, options: LocalRunOptions): Promise<LocalRunResult> {
+  const { deps, timeScale = 1, onProgress, signal } = options;
+  if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
+  const asl = renderWorkflowAsl({ mapConcurrency: options.mapConcurrency ?? 4 });
+  const runMachine = new StateMachine(asl.exportRun as never);
+  const jobMachine = new StateMachine(asl.exportJob as never);
+  const runId = options.runId ?? newRunId(deps.now());
+
+  const bind = <O>(step: Step<O>, observe?: (output: O, input: unknown) => void): Handler => {
+    return async (event) => {
+      const output = await step.run(event, deps);
+      observe?.(output, event);
+      return output;
+    };
+  };
+
+  /** One ExportJob execution; a failed child surfaces to its parent Task as Step Functions does. */
+  const runChild: Handler = async (params) => {
+    const { Input } = params as { Input: unknown };
+    const childId = `${runId}-item-${randomUUID().slice(0, 8)}`;
+    const result = await execute(jobMachine, asl, asl.exportJob, Input, childId, timeScale, signal, {
+      [STATE.createJob]: bind(steps.createJob, (s) => progressStatus(s)),
+      [STATE.checkJob]: bind(steps.checkJob, (s) => {
+        progressStatus(s);
+        if (s.next === 'SPLIT') onProgress?.({ type: 'split', item: s.item, halves: s.halves?.length ?? 0 });
+      }),
+      [STATE.copyToS3]: bind(steps.copyToS3, (s) =>
+        onProgress?.({
+          type: 'exported',
+          item: s.item,
+          key: s.result?.key ?? '',
+          bytes: s.result?.bytes ?? 0,
+          rows: s.result?.rows ?? 0,
+        }),
+      ),
+      [STATE.recordFailure]: bind(steps.recordFailure, (s) =>
+        onProgress?.({ type: 'failed', item: s.item, error: s.failure ?? { name: 'Error', message: 'failed' } }),
+      ),
+      [STATE.exportHalf]: runChild,
+    });
+    if (result.status !== 'SUCCEEDED') {
+      throw Object.assign(new Error(result.error?.message ?? 'child execution failed'), {
+        name: 'States.TaskFailed',
+      });
+    }
+    return { Output: result.output, Status: 'SUCCEEDED', ExecutionArn: childId };
+  };
+
+  const progressStatus = (s: ItemState): void => {
+    if (s.status) onProgress?.({ type: 'status', item: s.item, status: s.status, jobId: s.job?.id });
+  };
+
+  return execute(runMachine, asl, asl.exportRun, input, runId, timeScale, signal, {
+    [STATE.planRun]: bind(steps.planRun, (plan: PlanOutput) =>
+      onProgress?.({
+        type: 'planned',
+        runId: plan.runId,
+        planned: plan.planned,
+        skipped: plan.skipped,
+        toExport: plan.lanes.reduce((n, lane) => n + lane.windows.length, 0),
+      }),
+    ),
+    [STATE.runItem]: runChild,
+    [STATE.finishRun]: bind(steps.finishRun),
+  });
+}
+
+async function execute(
+  machine: StateMachine,
+  asl: WorkflowAsl,
+  definition: AslDefinition,
+  input: unknown,
+  name: string,
+  timeScale: number,
+  signal: AbortSignal | undefined,
+  handlers: Record<string, Handler>,
+): Promise<LocalRunResult> {
+  // The Wait states sleep `$.waitSeconds`, which the Task just before them computed: remember it per
+  // execution and hand the scaled value to the Wait state's override.
+  let lastWaitSeconds = 0;
+  const recordingHandlers = Object.fromEntries(
+    Object.entries(handlers).map(([state, handler]) => [
+      state,
+      async (event: unknown) => {
+        const output = await handler(event);
+        const wait = (output as { waitSeconds?: unknown } | null)?.waitSeconds;
+        if (typeof wait === 'number') lastWaitSeconds = wait;
+        return output;
+      },
+    ]),
+  );
+  const waitTimeOverrides: Record<string, number> = {};
+  for (const state of waitStates(definition)) {
+    Object.defineProperty(waitTimeOverrides, state, {
+      enumerable: true,
+      get: () => Math.round(lastWaitSeconds * 1000 * timeScale),
+    });
+  }
+
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: recordingHandlers as never,
+      waitTimeOverrides,
+      retryIntervalOverrides: scaledRetryIntervals(definition, timeScale),
+    },
+    context: {
+      Execution: {
+        Id: `${asl.arns.exportJob.replace(':stateMachine:', ':execution:')}:${name}`,
+        Name: name,
+        Input: input as never,
+        StartTime: new Date().toISOString(),
+      },
+      StateMachine: { Id: asl.arns.exportJob, Name: 'local' },
+    },
+    noThrowOnAbort: true,
+  });
+  const onAbort = (): void => execution.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const output = await execution.result;
+    if (signal?.aborted) return { runId: name, status: 'ABORTED' };
+    return { runId: name, status: 'SUCCEEDED', output };
+  } catch (err) {
+    return { runId: name, status: 'FAILED', error: executionError(err) };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** An execution failure as Step Functions reports it: a Fail state's error/cause, or the Task's error. */
+function executionError(err: unknown): ErrorInfo {
+  const failed = err as { name?: string; message?: string; cause?: unknown };
+  if (failed.name === 'ExecutionError' && failed.cause instanceof Error) return errorInfo(failed.cause);
+  return errorInfo(err);
+}
+
+/** Every Wait state of a definition, Map item processors included. */
+function waitStates(definition: { States: Record<string, unknown> }): string[] {
+  return Object.entries(definition.States).flatMap(([name, state]) => {
+    const s = state as { Type?: string; ItemProcessor?: { States: Record<string, unknown> } };
+    if (s.Type === 'Wait') return [name];
+    return s.ItemProcessor ? waitStates(s.ItemProcessor) : [];
+  });
+}
+
+/** Retry intervals of every Task, scaled (the backoff rate is not applied to an override). */
+function scaledRetryIntervals(
+  definition: { States: Record<string, unknown> },
+  timeScale: number,
+): Record<string, number[]> {
+  const result: Record<string, number[]> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    const s = state as {
+      Retry?: { IntervalSeconds?: number }[];
+      ItemProcessor?: { States: Record<string, unknown> };
+    };
+    if (s.Retry) result[name] = s.Retry.map((r) => Math.round((r.IntervalSeconds ?? 1) * 1000 * timeScale));
+    if (s.ItemProcessor) Object.assign(result, scaledRetryIntervals(s.ItemProcessor, timeScale));
+  }
+  return result;
+}
