@@ -66,7 +66,8 @@ export class FolderStore implements ObjectStore {
         const key = relative ? `${relative}/${entry.name}` : entry.name;
         if (entry.isDirectory()) {
           if (`${key}/`.startsWith(prefix)) await walk(key);
-        } else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX) && key.startsWith(prefix)) keys.push(key);
+        } else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX) && key.startsWith(prefix))
+          keys.push(key);
       }
     };
     await walk(dir);
@@ -95,11 +96,18 @@ export class FolderStore implements ObjectStore {
   /** Absolute path of `key`; rejects keys that could leave the root. */
   private pathOf(key: string): string {
     const segments = key.split('/');
-    if (key.startsWith('/') || key.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..')) {
-      throw new Error(`invalid object key "${key}": keys are relative, '/'-separated, without . or .. segments`);
+    if (
+      key.startsWith('/') ||
+      key.includes('\\') ||
+      segments.some((s) => s === '' || s === '.' || s === '..')
+    ) {
+      throw new Error(
+        `invalid object key "${key}": keys are relative, '/'-separated, without . or .. segments`,
+      );
     }
     const path = join(this.location, ...segments);
-    if (!path.startsWith(this.location + sep)) throw new Error(`invalid object key "${key}": outside the store`);
+    if (!path.startsWith(this.location + sep))
+      throw new Error(`invalid object key "${key}": outside the store`);
     return path;
   }
 }

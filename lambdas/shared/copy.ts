@@ -70,7 +70,9 @@ export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promi
     job = await readJob();
     response = await openDownload(job.downloadUrl, allowedHosts);
     if (!response) {
-      throw new DownloadUrlExpiredError(`job ${jobId}: the download URL is still refused after re-reading the job`);
+      throw new DownloadUrlExpiredError(
+        `job ${jobId}: the download URL is still refused after re-reading the job`,
+      );
     }
   }
 
@@ -80,7 +82,9 @@ export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promi
   const body = Readable.fromWeb(response.body);
   body.once('error', (err) =>
     counter.destroy(
-      new DownloadIncompleteError(`download ${source} broke off after ${counter.bytes} bytes: ${describe(err)}`),
+      new DownloadIncompleteError(
+        `download ${source} broke off after ${counter.bytes} bytes: ${describe(err)}`,
+      ),
     ),
   );
   counter.once('close', () => body.destroy());
@@ -147,7 +151,8 @@ async function openDownload(url: string, allowedHosts: readonly string[]): Promi
       continue;
     }
     if (REFUSED_STATUSES.has(status)) return undefined;
-    if (status >= 500 || status === 429) throw new DownloadIncompleteError(`download ${where} answered ${status}`);
+    if (status >= 500 || status === 429)
+      throw new DownloadIncompleteError(`download ${where} answered ${status}`);
     if (status >= 400) throw new LinkedInRequestError(`download ${where} answered ${status}`, status);
     throw new LinkedInResponseError(`download ${where} answered an unexpected ${status}`);
   }
@@ -227,9 +232,17 @@ class CsvCounter extends Transform {
   override _flush(callback: TransformCallback): void {
     const { bytes, rows, expectedBytes, expectedRows } = this;
     if (expectedBytes !== undefined && bytes !== expectedBytes) {
-      callback(new DownloadIncompleteError(`download ${this.source}: ${bytes} bytes, Content-Length ${expectedBytes}`));
+      callback(
+        new DownloadIncompleteError(
+          `download ${this.source}: ${bytes} bytes, Content-Length ${expectedBytes}`,
+        ),
+      );
     } else if (expectedRows !== undefined && rows !== expectedRows && rows + 1 !== expectedRows) {
-      callback(new DownloadIncompleteError(`download ${this.source}: ${rows} data rows, job rowCount ${expectedRows}`));
+      callback(
+        new DownloadIncompleteError(
+          `download ${this.source}: ${rows} data rows, job rowCount ${expectedRows}`,
+        ),
+      );
     } else {
       callback();
     }

@@ -37,12 +37,16 @@ export function assertAllowedDownloadUrl(url: string, allowedHosts: readonly str
   if (parsed.username || parsed.password) reject('credentials in the URL are not allowed');
   const host = normalizeHost(parsed.hostname);
   if (!hostMatches(host, allowedHosts)) reject(`host ${host} is not on the download allow-list`);
-  if (parsed.protocol !== 'https:' && hostMatches(host, LINKEDIN_HOSTS)) reject('LinkedIn hosts must use https');
+  if (parsed.protocol !== 'https:' && hostMatches(host, LINKEDIN_HOSTS))
+    reject('LinkedIn hosts must use https');
   return parsed;
 }
 
 function normalizeHost(host: string): string {
-  return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
 }
 
 function hostMatches(host: string, patterns: readonly string[]): boolean {

@@ -92,7 +92,9 @@ export class S3ObjectStore implements ObjectStore {
   async getJson(key: string): Promise<unknown | undefined> {
     let text: string;
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+      );
       text = (await res.Body?.transformToString('utf8')) ?? '';
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -122,7 +124,11 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.fullKey(prefix), ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.fullKey(prefix),
+          ContinuationToken: token,
+        }),
       );
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(strip));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

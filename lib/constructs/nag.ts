@@ -1,35 +1,52 @@
 import { Stack, Validations } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
+import { type IRole, Policy } from 'aws-cdk-lib/aws-iam';
+
+interface PolicyStatementJson {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 /**
- * How cdk-nag names a resource in an AwsSolutions-IAM5 finding: the resolved value with intrinsic
- * functions flattened (`{"Fn::GetAtt":["Bucket","Arn"]}` → `<Bucket.Arn>`, `{"Ref":"AWS::Partition"}`
- * → `<AWS::Partition>`, `Fn::Join` joined).
+ * A resource as cdk-nag names it in a finding: intrinsic functions flattened
+ * (`{"Fn::GetAtt":["Bucket","Arn"]}` → `<Bucket.Arn>`, `{"Ref":"AWS::Partition"}` → `<AWS::Partition>`).
  */
-export function nagResourceName(scope: IConstruct, resource: string): string {
-  const flatten = (node: unknown): string => {
-    if (typeof node === 'string') return node;
-    const fn = node as Record<string, unknown>;
-    if (Array.isArray(fn['Fn::Join'])) {
-      const [separator, parts] = fn['Fn::Join'] as [string, unknown[]];
-      return parts.map(flatten).join(separator);
-    }
-    if (Array.isArray(fn['Fn::GetAtt'])) return `<${(fn['Fn::GetAtt'] as unknown[]).map(flatten).join('.')}>`;
-    if (fn.Ref !== undefined) return `<${flatten(fn.Ref)}>`;
-    return JSON.stringify(node);
-  };
-  return flatten(Stack.of(scope).resolve(resource));
+function flatten(node: unknown): string {
+  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  const fn = node as Record<string, unknown>;
+  if (Array.isArray(fn['Fn::Join'])) {
+    const [separator, parts] = fn['Fn::Join'] as [string, unknown[]];
+    return parts.map(flatten).join(separator);
+  }
+  if (fn['Fn::Sub'] !== undefined) return flatten(fn['Fn::Sub']);
+  if (Array.isArray(fn['Fn::GetAtt'])) return `<${(fn['Fn::GetAtt'] as unknown[]).map(flatten).join('.')}>`;
+  if (fn['Fn::ImportValue'] !== undefined) return flatten(fn['Fn::ImportValue']);
+  if (fn.Ref !== undefined) return `<${flatten(fn.Ref)}>`;
+  return JSON.stringify(node);
 }
 
 /**
- * Acknowledges the AwsSolutions-IAM5 finding of each wildcard `resource` granted to `principal`
- * (a role, or a construct above its policy), one finding at a time, with the reason for all of them.
+ * Acknowledges cdk-nag's AwsSolutions-IAM5 finding for every wildcard resource in `role`'s default
+ * policy that is granted for `actions` only (`service:*` globs allowed), with `reason`. A wildcard
+ * that any other action also uses stays a finding. Call it after the grants it explains.
  */
-export function acknowledgeWildcardResources(principal: IConstruct, resources: string[], reason: string): void {
-  Validations.of(principal).acknowledge(
-    ...resources.map((resource) => ({
-      id: `AwsSolutions-IAM5[Resource::${nagResourceName(principal, resource)}]`,
-      reason,
-    })),
-  );
+export function acknowledgeWildcardResources(role: IRole, actions: string[], reason: string): void {
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (!(policy instanceof Policy)) return;
+  const { Statement = [] } = Stack.of(role).resolve(policy.document) as { Statement?: PolicyStatementJson[] };
+  const explained = (action: string) =>
+    actions.some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
+  const onlyExplained = new Map<string, boolean>();
+  for (const statement of Statement.filter((s) => s.Effect === 'Allow')) {
+    const ok = toArray(statement.Action).every(explained);
+    for (const resource of toArray(statement.Resource).map(flatten).filter((r) => r.includes('*'))) {
+      onlyExplained.set(resource, (onlyExplained.get(resource) ?? true) && ok);
+    }
+  }
+  const acknowledgments = [...onlyExplained]
+    .filter(([, ok]) => ok)
+    .map(([resource]) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason }));
+  if (acknowledgments.length > 0) Validations.of(role).acknowledge(...acknowledgments);
 }

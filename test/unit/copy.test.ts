@@ -26,7 +26,12 @@ import type { ExportItem } from '#shared/types';
 
 const NOW = Date.parse('2025-03-02T08:00:00Z');
 const JOB_ID = 4711;
-const ITEM: ExportItem = { contract: 'urn:li:salesContract:123', dataset: 'activity', start: '2025-03-01', end: '2025-03-02' };
+const ITEM: ExportItem = {
+  contract: 'urn:li:salesContract:123',
+  dataset: 'activity',
+  start: '2025-03-01',
+  end: '2025-03-02',
+};
 const KEY = 'sales-navigator/activity/contract=123/window=2025-03-01_2025-03-02/activity.csv';
 const SECRET = 'sig=SECRET-SIGNATURE';
 const settings = parseSettings({ allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1'] });
@@ -93,7 +98,9 @@ const destinations: Record<'folder' | 's3', () => Promise<Destination>> = {
   s3: async () => {
     const prefix = `test-${randomUUID()}`;
     const get = async (key: string) => {
-      const object = await s3Client.send(new GetObjectCommand({ Bucket: 'exports', Key: `${prefix}/${key}` }));
+      const object = await s3Client.send(
+        new GetObjectCommand({ Bucket: 'exports', Key: `${prefix}/${key}` }),
+      );
       return Buffer.from((await object.Body?.transformToByteArray()) ?? []);
     };
     return {
@@ -121,7 +128,8 @@ beforeAll(async () => {
     port: 0,
     silent: true,
     directory: s3rverDir,
-    configureBuckets: [{ name: 'exports' }] });
+    configureBuckets: [{ name: 'exports' }],
+  });
   const { port } = await s3rver.run();
   s3Client = createS3Client({
     endpoint: `http://127.0.0.1:${port}`,
@@ -339,7 +347,8 @@ describe('copyExportToStore edge cases (folder)', () => {
   });
 
   it('rejects more than three redirects', async () => {
-    for (const n of [1, 2, 3, 4]) routes.set(`/files/r${n}.csv`, status(302, { location: `/files/r${n + 1}.csv` }));
+    for (const n of [1, 2, 3, 4])
+      routes.set(`/files/r${n}.csv`, status(302, { location: `/files/r${n + 1}.csv` }));
     const err = await rejection(copy(completed('/files/r1.csv')));
     expect(err).toBeInstanceOf(DownloadUrlRejectedError);
     expect(err.message).toContain('more than 3 redirects');

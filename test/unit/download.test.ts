@@ -44,7 +44,9 @@ describe('assertAllowedDownloadUrl', () => {
   });
 
   it('never puts the query string in the error', () => {
-    const err = catchError(() => assertAllowedDownloadUrl('https://evil.com/x.csv?signature=SECRET', DEFAULTS));
+    const err = catchError(() =>
+      assertAllowedDownloadUrl('https://evil.com/x.csv?signature=SECRET', DEFAULTS),
+    );
     expect(err).toBeInstanceOf(DownloadUrlRejectedError);
     expect((err as Error).name).toBe('DownloadUrlRejectedError');
     expect((err as Error).message).toContain('https://evil.com/x.csv');

@@ -111,7 +111,9 @@ describe('S3ObjectStore (mocked S3)', () => {
       Key: 'exports/daily/manifests/r1.json',
       ContentType: 'application/json',
     });
-    expect(JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body))).toEqual({ ok: true });
+    expect(JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body))).toEqual({
+      ok: true,
+    });
   });
 
   it('list: follows continuation tokens and returns sorted keys relative to the prefix', async () => {
@@ -127,7 +129,10 @@ describe('S3ObjectStore (mocked S3)', () => {
       IsTruncated: false,
     });
 
-    expect(await store.list('manifests/r1/items/')).toEqual(['manifests/r1/items/a.json', 'manifests/r1/items/b.json']);
+    expect(await store.list('manifests/r1/items/')).toEqual([
+      'manifests/r1/items/a.json',
+      'manifests/r1/items/b.json',
+    ]);
     const calls = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
     expect(calls).toEqual([
       { Bucket: 'bkt', Prefix: 'exports/daily/manifests/r1/items/', ContinuationToken: undefined },
@@ -149,7 +154,13 @@ describe('S3ObjectStore (s3rver)', () => {
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-    server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: 'bkt' }] });
+    server = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory,
+      configureBuckets: [{ name: 'bkt' }],
+    });
     const { port } = await server.run();
     client = createS3Client({
       endpoint: `http://127.0.0.1:${port}`,
@@ -180,7 +191,10 @@ describe('S3ObjectStore (s3rver)', () => {
   it('round-trips JSON, a multipart upload with metadata, exists and list', async () => {
     const { stream, content } = body(9 * MiB + 123);
     await store.putJson('manifests/r1.json', { items: ['a'] });
-    const result = await store.upload('data/x.csv', stream, { contentType: 'text/csv', metadata: { jobid: '42' } });
+    const result = await store.upload('data/x.csv', stream, {
+      contentType: 'text/csv',
+      metadata: { jobid: '42' },
+    });
 
     expect(result).toEqual({ bytes: content.length });
     expect(await store.getJson('manifests/r1.json')).toEqual({ items: ['a'] });
@@ -192,7 +206,7 @@ describe('S3ObjectStore (s3rver)', () => {
     const object = await client.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'root/data/x.csv' }));
     expect(object.ContentType).toBe('text/csv');
     expect(object.Metadata).toEqual({ jobid: '42' });
-    expect(Buffer.from(await object.Body!.transformToByteArray()).equals(content)).toBe(true);
+    expect(Buffer.from((await object.Body?.transformToByteArray()) ?? []).equals(content)).toBe(true);
   });
 
   it('a failing body leaves no object and its own error wins over the abort failure', async () => {
@@ -201,9 +215,9 @@ describe('S3ObjectStore (s3rver)', () => {
     const boom = new Error('download broke off');
     const { stream } = body(9 * MiB, boom);
 
-    await expect(store.upload('data/broken.csv', stream, { contentType: 'text/csv', metadata: {} })).rejects.toBe(
-      boom,
-    );
+    await expect(
+      store.upload('data/broken.csv', stream, { contentType: 'text/csv', metadata: {} }),
+    ).rejects.toBe(boom);
     expect(await store.exists('data/broken.csv')).toBe(false);
   });
 });
