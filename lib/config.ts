@@ -93,7 +93,10 @@ export const ConfigSchema = z
         z
           .string()
           .max(200)
-          .regex(/^(?:[A-Za-z0-9!_.'()-]+(?:\/[A-Za-z0-9!_.'()-]+)*)?$/, 'must be path segments of [A-Za-z0-9!_.\'()-] joined by /'),
+          .regex(
+            /^(?:[A-Za-z0-9!_.'()-]+(?:\/[A-Za-z0-9!_.'()-]+)*)?$/,
+            "must be path segments of [A-Za-z0-9!_.'()-] joined by /",
+          ),
       )
       .default(''),
     /**
@@ -203,7 +206,9 @@ export const CONFIG_KEYS = Object.keys(ConfigSchema.in.shape) as (keyof ConfigIn
 export function loadConfig(source: Node | Record<string, unknown>): Config {
   const read = (key: string): unknown =>
     isNode(source) ? source.tryGetContext(key) : (source as Record<string, unknown>)[key];
-  const raw = Object.fromEntries(CONFIG_KEYS.map((key) => [key, read(key)]).filter(([, v]) => v !== undefined));
+  const raw = Object.fromEntries(
+    CONFIG_KEYS.map((key) => [key, read(key)]).filter(([, v]) => v !== undefined),
+  );
   const parsed = ConfigSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
@@ -220,4 +225,3 @@ export function loadConfig(source: Node | Record<string, unknown>): Config {
 function isNode(source: Node | Record<string, unknown>): source is Node {
   return typeof (source as Node).tryGetContext === 'function';
 }
-

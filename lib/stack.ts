@@ -1,18 +1,33 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+  TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
+  type IMetric,
   MathExpression,
   Metric,
-  type IMetric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
-import { ScheduleExpression, ScheduleGroup, Schedule, ScheduleTargetInput, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
+import {
+  Schedule,
+  ScheduleExpression,
+  ScheduleGroup,
+  ScheduleTargetInput,
+  TimeWindow,
+} from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -24,9 +39,9 @@ import {
   StateMachine,
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { TimeZone } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DATA_PREFIX, MANIFEST_PREFIX } from '#shared/keys';
+import { TOKEN_EXPIRY_WARNING_DAYS } from '#shared/token';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
@@ -108,6 +123,14 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
   },
 };
 
+/** An alarm that notifies the alarm topic; it breaches at `threshold` (default ≥ 1), missing data is OK. */
+interface AlarmSpec {
+  metric: IMetric;
+  description: string;
+  threshold?: number;
+  comparisonOperator?: ComparisonOperator;
+}
+
 export interface SalesNavExportStackProps extends StackProps {
   readonly config: Config;
 }
@@ -152,7 +175,9 @@ export class SalesNavExportStack extends Stack {
     this.exportRun = this.createStateMachine(
       'ExportRun',
       `${this.stackName}-ExportRun`,
-      buildExportRunDefinition(this, this.functions, this.exportJob, { mapConcurrency: config.mapConcurrency }),
+      buildExportRunDefinition(this, this.functions, this.exportJob, {
+        mapConcurrency: config.mapConcurrency,
+      }),
       config,
     );
 
@@ -188,7 +213,8 @@ export class SalesNavExportStack extends Stack {
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'LinkedIn issues this token through an OAuth consent a human gives (no refresh token is guaranteed), so it cannot be rotated by a Lambda; the TokenExpiring alarm warns 7 days before it expires.',
+        'LinkedIn issues this token through an OAuth consent a human gives (no refresh token is guaranteed), so ' +
+        `it cannot be rotated by a Lambda; the TokenExpiring alarm warns ${TOKEN_EXPIRY_WARNING_DAYS} days before it expires.`,
     });
     return secret;
   }
@@ -202,11 +228,13 @@ export class SalesNavExportStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: config.logLevel,
     };
-    const entries = Object.entries(FUNCTIONS).map(([key, spec]) => {
-      const fn = new ExportFunction(this, pascalCase(spec.dir), {
+    const keys = Object.keys(FUNCTIONS) as (keyof WorkflowFunctions)[];
+    const entries = keys.map((key) => {
+      const spec = FUNCTIONS[key];
+      const fn = new ExportFunction(this, key.charAt(0).toUpperCase() + key.slice(1), {
         entry: `${LAMBDAS_DIR}${spec.dir}/index.ts`,
         description: spec.description,
-        timeout: STEP_TIMEOUTS[key as keyof WorkflowFunctions],
+        timeout: STEP_TIMEOUTS[key],
         memorySize: spec.memorySize,
         logRetention: config.logRetentionDays,
         environment: {
@@ -263,7 +291,10 @@ export class SalesNavExportStack extends Stack {
       tracingEnabled: true,
     });
     const reasons: [string[], string][] = [
-      [['lambda:InvokeFunction'], 'The <function ARN>:* resource covers the versions and aliases of one function of this stack.'],
+      [
+        ['lambda:InvokeFunction'],
+        'The <function ARN>:* resource covers the versions and aliases of one function of this stack.',
+      ],
       [
         ['states:DescribeExecution', 'states:StopExecution'],
         'A .sync child execution is named at runtime; access is limited to executions of the ExportJob state machine.',
@@ -286,7 +317,10 @@ export class SalesNavExportStack extends Stack {
     new Schedule(this, 'DailySchedule', {
       description: 'Starts ExportRun for the default window (the last complete UTC day, minus the lag).',
       scheduleGroup: group,
-      schedule: ScheduleExpression.expression(config.scheduleExpression, TimeZone.of(config.scheduleTimeZone)),
+      schedule: ScheduleExpression.expression(
+        config.scheduleExpression,
+        TimeZone.of(config.scheduleTimeZone),
+      ),
       enabled: config.scheduleEnabled,
       timeWindow: TimeWindow.off(),
       target: new StepFunctionsStartExecution(this.exportRun, {
@@ -301,7 +335,10 @@ export class SalesNavExportStack extends Stack {
   }
 
   private createAlarms(config: Config, scheduleGroup: ScheduleGroup): Topic {
-    const topic = new Topic(this, 'AlarmTopic', { displayName: `${this.stackName} alarms`, enforceSSL: true });
+    const topic = new Topic(this, 'AlarmTopic', {
+      displayName: `${this.stackName} alarms`,
+      enforceSSL: true,
+    });
     Validations.of(topic).acknowledge({
       id: 'AwsSolutions-SNS2',
       reason:
@@ -310,54 +347,49 @@ export class SalesNavExportStack extends Stack {
     if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
 
     const hour = Duration.hours(1);
-    const alarm = (id: string, metric: IMetric, description: string, comparison = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, threshold = 1) => {
-      const a = new Alarm(this, id, {
+    const alarms: Record<string, AlarmSpec> = {
+      RunFailedAlarm: {
+        metric: new MathExpression({
+          expression: 'failed + timedOut + aborted',
+          label: 'ExportRun executions that did not succeed',
+          period: hour,
+          usingMetrics: {
+            failed: this.exportRun.metricFailed({ statistic: 'Sum', period: hour }),
+            timedOut: this.exportRun.metricTimedOut({ statistic: 'Sum', period: hour }),
+            aborted: this.exportRun.metricAborted({ statistic: 'Sum', period: hour }),
+          },
+        }),
+        description:
+          'An ExportRun execution failed, timed out or was aborted: the run manifest (manifests/<run id>.json) lists the failed items and why.',
+      },
+      TokenExpiringAlarm: {
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'TokenExpiresInDays',
+          dimensionsMap: { service: SERVICE_NAME },
+          statistic: 'Minimum',
+          period: Duration.days(1),
+        }),
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: TOKEN_EXPIRY_WARNING_DAYS,
+        description: `The LinkedIn access token expires within ${TOKEN_EXPIRY_WARNING_DAYS} days: renew it and update the token secret.`,
+      },
+      ScheduleDroppedAlarm: {
+        metric: scheduleGroup.metricDropped({ statistic: 'Sum', period: hour }),
+        description:
+          'EventBridge Scheduler gave up starting ExportRun: check the schedule role and the state machine.',
+      },
+    };
+    for (const [id, { metric, description, threshold = 1, comparisonOperator }] of Object.entries(alarms)) {
+      new Alarm(this, id, {
         metric,
         threshold,
-        comparisonOperator: comparison,
+        comparisonOperator: comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
-      });
-      a.addAlarmAction(new SnsAction(topic));
-    };
-
-    alarm(
-      'RunFailedAlarm',
-      new MathExpression({
-        expression: 'failed + timedOut + aborted',
-        label: 'ExportRun executions that did not succeed',
-        period: hour,
-        usingMetrics: {
-          failed: this.exportRun.metricFailed({ statistic: 'Sum', period: hour }),
-          timedOut: this.exportRun.metricTimedOut({ statistic: 'Sum', period: hour }),
-          aborted: this.exportRun.metricAborted({ statistic: 'Sum', period: hour }),
-        },
-      }),
-      'An ExportRun execution failed, timed out or was aborted: the run manifest (manifests/<run id>.json) lists the failed items and why.',
-    );
-    alarm(
-      'TokenExpiringAlarm',
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: 'TokenExpiresInDays',
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: 'Minimum',
-        period: Duration.days(1),
-      }),
-      'The LinkedIn access token expires within 7 days: renew it and update the token secret.',
-      ComparisonOperator.LESS_THAN_THRESHOLD,
-      7,
-    );
-    alarm(
-      'ScheduleDroppedAlarm',
-      scheduleGroup.metricDropped({ statistic: 'Sum', period: hour }),
-      'EventBridge Scheduler gave up starting ExportRun: check the schedule role and the state machine.',
-    );
+      }).addAlarmAction(new SnsAction(topic));
+    }
     return topic;
   }
-}
-
-function pascalCase(kebab: string): string {
-  return kebab.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 }

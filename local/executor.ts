@@ -42,6 +42,14 @@ export interface LocalRunResult {
   output?: unknown;
   /** The error the execution failed with (e.g. InvalidInputError from PlanRun, RunIncompleteError from FinishRun). */
   error?: ErrorInfo;
+  /** Over the run and all its child executions: what Step Functions Standard bills (state transitions). */
+  stats: RunStats;
+}
+
+export interface RunStats {
+  executions: number;
+  /** States entered plus retries: the billed state transitions of a Standard workflow, approximately. */
+  transitions: number;
 }
 
 type Handler = (input: unknown) => Promise<unknown>;
@@ -57,6 +65,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
   const runMachine = new StateMachine(asl.exportRun as never);
   const jobMachine = new StateMachine(asl.exportJob as never);
   const runId = options.runId ?? newRunId(deps.now());
+  const stats: RunStats = { executions: 0, transitions: 0 };
 
   const bind = <O>(step: Step<O>, observe?: (output: O, input: unknown) => void): Handler => {
     return async (event) => {
@@ -70,7 +79,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
   const runChild: Handler = async (params) => {
     const { Input } = params as { Input: unknown };
     const childId = `${runId}-item-${randomUUID().slice(0, 8)}`;
-    const result = await execute(jobMachine, asl, asl.exportJob, Input, childId, timeScale, signal, {
+    const result = await execute(jobMachine, asl, asl.exportJob, Input, childId, { timeScale, signal, stats }, {
       [STATE.createJob]: bind(steps.createJob, (s) => progressStatus(s)),
       [STATE.checkJob]: bind(steps.checkJob, (s) => {
         progressStatus(s);
@@ -102,7 +111,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
     if (s.status) onProgress?.({ type: 'status', item: s.item, status: s.status, jobId: s.job?.id });
   };
 
-  return execute(runMachine, asl, asl.exportRun, input, runId, timeScale, signal, {
+  return execute(runMachine, asl, asl.exportRun, input, runId, { timeScale, signal, stats }, {
     [STATE.planRun]: bind(steps.planRun, (plan: PlanOutput) =>
       onProgress?.({
         type: 'planned',
@@ -123,8 +132,7 @@ async function execute(
   definition: AslDefinition,
   input: unknown,
   name: string,
-  timeScale: number,
-  signal: AbortSignal | undefined,
+  { timeScale, signal, stats }: { timeScale: number; signal?: AbortSignal; stats: RunStats },
   handlers: Record<string, Handler>,
 ): Promise<LocalRunResult> {
   // The Wait states sleep `$.waitSeconds`, which the Task just before them computed: remember it per
@@ -166,16 +174,23 @@ async function execute(
     },
     noThrowOnAbort: true,
   });
+  stats.executions++;
+  const counting = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered' || event.type === 'StateRetried') stats.transitions++;
+    }
+  })();
   const onAbort = (): void => execution.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const output = await execution.result;
-    if (signal?.aborted) return { runId: name, status: 'ABORTED' };
-    return { runId: name, status: 'SUCCEEDED', output };
+    if (signal?.aborted) return { runId: name, status: 'ABORTED', stats };
+    return { runId: name, status: 'SUCCEEDED', output, stats };
   } catch (err) {
-    return { runId: name, status: 'FAILED', error: executionError(err) };
+    return { runId: name, status: 'FAILED', error: executionError(err), stats };
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    await counting.catch(() => undefined);
   }
 }
 

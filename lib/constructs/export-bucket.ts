@@ -59,7 +59,8 @@ export class ExportBucket extends Construct {
     });
     Validations.of(this.accessLogsBucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This bucket is the server access log destination; logging it into itself would log its own log writes.',
+      reason:
+        'This bucket is the server access log destination; logging it into itself would log its own log writes.',
     });
 
     const lifecycleRules: LifecycleRule[] = [

@@ -7,7 +7,8 @@ import type { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from './nag.ts';
 
 /** Makes `require` work inside the ESM bundle for CommonJS dependencies (e.g. the AWS SDK). */
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface ExportFunctionProps
   extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'logGroup' | 'role' | 'bundling'> {
@@ -81,7 +82,11 @@ export class ExportFunction extends NodejsFunction {
         bundleAwsSDK: true,
       },
     });
-    acknowledgeWildcardResources(role, ['xray:*'], 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.');
+    acknowledgeWildcardResources(
+      role,
+      ['xray:*'],
+      'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
+    );
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

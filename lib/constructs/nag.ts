@@ -10,20 +10,21 @@ interface PolicyStatementJson {
 const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 /**
- * A resource as cdk-nag names it in a finding: intrinsic functions flattened
- * (`{"Fn::GetAtt":["Bucket","Arn"]}` → `<Bucket.Arn>`, `{"Ref":"AWS::Partition"}` → `<AWS::Partition>`).
+ * A resolved CloudFormation value as one string, the way cdk-nag names resources in its findings:
+ * `{"Fn::GetAtt":["Bucket","Arn"]}` → `<Bucket.Arn>`, `{"Ref":"AWS::Partition"}` → `<AWS::Partition>`,
+ * `Fn::Join` joined; any other intrinsic as its JSON.
  */
-function flatten(node: unknown): string {
+export function flattenIntrinsics(node: unknown): string {
   if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
   const fn = node as Record<string, unknown>;
   if (Array.isArray(fn['Fn::Join'])) {
     const [separator, parts] = fn['Fn::Join'] as [string, unknown[]];
-    return parts.map(flatten).join(separator);
+    return parts.map(flattenIntrinsics).join(separator);
   }
-  if (fn['Fn::Sub'] !== undefined) return flatten(fn['Fn::Sub']);
-  if (Array.isArray(fn['Fn::GetAtt'])) return `<${(fn['Fn::GetAtt'] as unknown[]).map(flatten).join('.')}>`;
-  if (fn['Fn::ImportValue'] !== undefined) return flatten(fn['Fn::ImportValue']);
-  if (fn.Ref !== undefined) return `<${flatten(fn.Ref)}>`;
+  if (fn['Fn::Sub'] !== undefined) return flattenIntrinsics(fn['Fn::Sub']);
+  if (Array.isArray(fn['Fn::GetAtt'])) return `<${(fn['Fn::GetAtt'] as unknown[]).map(flattenIntrinsics).join('.')}>`;
+  if (fn['Fn::ImportValue'] !== undefined) return flattenIntrinsics(fn['Fn::ImportValue']);
+  if (fn.Ref !== undefined) return `<${flattenIntrinsics(fn.Ref)}>`;
   return JSON.stringify(node);
 }
 
@@ -41,7 +42,9 @@ export function acknowledgeWildcardResources(role: IRole, actions: string[], rea
   const onlyExplained = new Map<string, boolean>();
   for (const statement of Statement.filter((s) => s.Effect === 'Allow')) {
     const ok = toArray(statement.Action).every(explained);
-    for (const resource of toArray(statement.Resource).map(flatten).filter((r) => r.includes('*'))) {
+    for (const resource of toArray(statement.Resource)
+      .map(flattenIntrinsics)
+      .filter((r) => r.includes('*'))) {
       onlyExplained.set(resource, (onlyExplained.get(resource) ?? true) && ok);
     }
   }

@@ -107,6 +107,7 @@ export class ScenarioBook {
   }
 }
 
-function laneKey(contract: string, dataset: Dataset): string {
+/** Identifies a (contract, dataset) lane: LinkedIn runs one job at a time per lane. */
+export function laneKey(contract: string, dataset: Dataset): string {
   return `${contract}\n${dataset}`;
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { contractId } from '#shared/keys';
 import { ContractUrnSchema, DATASETS, type Dataset, EXPORT_ACTIONS, type JobStatus } from '#shared/types';
 import { type CsvSpec, csvBuffer, csvByteLength, csvChunks, csvRowCount, DAY_MS } from './csv.ts';
-import { ScenarioBook, type ScenarioKnobs, ScenariosSchema } from './scenarios.ts';
+import { laneKey, ScenarioBook, type ScenarioKnobs, ScenariosSchema } from './scenarios.ts';
 
 /**
  * A local, stateful LinkedIn Sales Navigator API (the parts of the seed spec the pipeline uses),
@@ -202,8 +202,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (presented === undefined || !sameSecret(presented, token)) {
       throw new HttpError(401, 'Invalid access token', 'INVALID_ACCESS_TOKEN');
     }
-    if (revoked)
-      throw new HttpError(401, 'The token used in the request has expired', 'EXPIRED_ACCESS_TOKEN');
+    if (revoked) throw expiredToken();
     if (req.headers['x-restli-protocol-version'] !== '2.0.0') {
       throw new HttpError(400, 'X-Restli-Protocol-Version: 2.0.0 is required', 'INVALID_PROTOCOL_VERSION');
     }
@@ -211,9 +210,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   /** Lane-level knobs that answer instead of the real handler: 401, 429, 5xx. */
   function laneFaults(contract: string, dataset: Dataset): void {
-    if (scenarios.unauthorized(contract, dataset)) {
-      throw new HttpError(401, 'The token used in the request has expired', 'EXPIRED_ACCESS_TOKEN');
-    }
+    if (scenarios.unauthorized(contract, dataset)) throw expiredToken();
     const fault = scenarios.takeFault(contract, dataset);
     if (fault?.status === 429) {
       throw new HttpError(429, 'Resource level throttle limit reached', 'TOO_MANY_REQUESTS', {
@@ -245,7 +242,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (invalid) throw new HttpError(400, invalid, 'INVALID_PARAMS');
 
     const createdAt = now();
-    const lane = `${body.contract}\n${dataset}`;
+    const lane = laneKey(body.contract, dataset);
     const processingAt = Math.max(createdAt + opts.jobTimings.queuedMs, laneTail.get(lane) ?? 0);
     const finishedAt = processingAt + opts.jobTimings.processingMs;
     laneTail.set(lane, finishedAt);
@@ -274,8 +271,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!/^\d{1,15}$/.test(rawId)) throw new HttpError(400, 'Job id must be an integer', 'INVALID_PARAMS');
     const { contract } = parse(GetQuerySchema, query(url), 'query');
     const job = jobs.get(Number(rawId));
-    if (!job || job.contract !== contract)
+    if (!job || job.contract !== contract) {
       throw new HttpError(404, `No export job ${rawId} for this contract`);
+    }
     laneFaults(job.contract, job.dataset);
     if (scenarios.take(job.contract, job.dataset, 'malformedJson')) return MALFORMED;
     const t = now();
@@ -414,6 +412,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 /** What a `malformedJson` knob answers: a job body cut off mid-value. */
 const MALFORMED = '{"id": 1, "status": "COMPL';
+
+function expiredToken(): HttpError {
+  return new HttpError(
+    401,
+    'The token used in the request has expired or was revoked',
+    'EXPIRED_ACCESS_TOKEN',
+  );
+}
 
 /** The 400 message for a bad export window, or undefined when it is acceptable. */
 function windowProblem(startAt: number, endAt: number): string | undefined {
