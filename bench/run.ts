@@ -5,8 +5,9 @@
  *   2. Streaming copy: throughput and peak memory of CopyToS3's core on a large CSV, to show memory
  *      stays flat whatever the file size (no buffering, no /tmp).
  */
-import { createServer } from 'node:http';
+
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,20 +24,32 @@ logger.setLogLevel('SILENT');
 const PRICE_PER_1000_TRANSITIONS = 0.025; // USD, Step Functions Standard (us-east-1)
 const TIME_SCALE = 0.001;
 
-async function transitionsPerItem(label: string, queuedSeconds: number, processingSeconds: number): Promise<string[]> {
+async function transitionsPerItem(
+  label: string,
+  queuedSeconds: number,
+  processingSeconds: number,
+): Promise<string[]> {
   const emulator = await startEmulator({
-    jobTimings: { queuedMs: queuedSeconds * 1000 * TIME_SCALE, processingMs: processingSeconds * 1000 * TIME_SCALE },
+    jobTimings: {
+      queuedMs: queuedSeconds * 1000 * TIME_SCALE,
+      processingMs: processingSeconds * 1000 * TIME_SCALE,
+    },
   });
   const dir = await mkdtemp(join(tmpdir(), 'bench-sfn-'));
   try {
     const settings = parseSettings({ apiBaseUrl: emulator.url, allowedDownloadHosts: ['127.0.0.1'] });
     const result = await runExportLocally(
       { from: '2026-10-01', to: '2026-10-02' },
-      { deps: localDeps({ settings, token: emulator.token, store: new FolderStore(dir) }), timeScale: TIME_SCALE },
+      {
+        deps: localDeps({ settings, token: emulator.token, store: new FolderStore(dir) }),
+        timeScale: TIME_SCALE,
+      },
     );
     const items = result.stats.executions - 1;
     const perItem = result.stats.transitions / items;
-    const polls = emulator.requests.filter((r) => r.method === 'GET' && r.path.includes('/salesAnalyticsExportJobs/')).length;
+    const polls = emulator.requests.filter(
+      (r) => r.method === 'GET' && r.path.includes('/salesAnalyticsExportJobs/'),
+    ).length;
     return [
       label,
       String(items),
@@ -52,7 +65,9 @@ async function transitionsPerItem(label: string, queuedSeconds: number, processi
 }
 
 async function copyThroughput(megabytes: number): Promise<string[]> {
-  const line = Buffer.from('1234567890,PROFILE_VIEWED,10-01-2026 12:00:00 UTC,98765,member-identity-key-abcdef\n');
+  const line = Buffer.from(
+    '1234567890,PROFILE_VIEWED,10-01-2026 12:00:00 UTC,98765,member-identity-key-abcdef\n',
+  );
   const rows = Math.ceil((megabytes * 1024 * 1024) / line.length);
   const header = Buffer.from('activityId,activityType,createdAt,seatId,memberIdentityKey\n');
   const total = header.length + rows * line.length;
@@ -97,7 +112,12 @@ async function copyThroughput(megabytes: number): Promise<string[]> {
   try {
     const result = await copyExportToStore(
       {
-        item: { contract: 'urn:li:salesContract:1', dataset: 'activity', start: '2026-10-01', end: '2026-10-02' },
+        item: {
+          contract: 'urn:li:salesContract:1',
+          dataset: 'activity',
+          start: '2026-10-01',
+          end: '2026-10-02',
+        },
         jobId: 1,
         key: 'bench/activity.csv',
       },

@@ -9,7 +9,9 @@ const tty = process.stderr.isTTY;
 const code = await main(process.argv.slice(2), process.env, {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  progress: tty ? (line) => process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`) : undefined,
+  progress: tty
+    ? (line) => process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`)
+    : undefined,
   signal: controller.signal,
 });
 if (tty) process.stderr.write('\n');

@@ -140,7 +140,13 @@ export function buildExportJobDefinition(
   const onError = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
 
   const createJob = retryLinkedIn(
-    stateStep(scope, STATE.createJob, fns, 'createJob', 'POST /salesAnalyticsExportJobs for the item window.'),
+    stateStep(
+      scope,
+      STATE.createJob,
+      fns,
+      'createJob',
+      'POST /salesAnalyticsExportJobs for the item window.',
+    ),
   ).addCatch(recordFailure, onError);
 
   const checkJob = retryLinkedIn(
@@ -172,7 +178,7 @@ export function buildExportJobDefinition(
       comment: 'Stream the download into S3 and write the EXPORTED item record.',
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
-        outputPath: '$.result',
+      outputPath: '$.result',
     }),
   )
     .addRetry({
@@ -189,7 +195,8 @@ export function buildExportJobDefinition(
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
     taskTimeout: sfn.Timeout.duration(ITEM_TIMEOUT),
-    comment: 'Export one half of a window LinkedIn found too large (a child execution of this state machine).',
+    comment:
+      'Export one half of a window LinkedIn found too large (a child execution of this state machine).',
     input: sfn.TaskInput.fromObject(childInput([...PLANNED_FIELDS, ...SPLIT_FIELDS])),
     resultPath: sfn.JsonPath.DISCARD,
   });
@@ -212,7 +219,10 @@ export function buildExportJobDefinition(
     .when(sfn.Condition.stringEquals('$.next', 'COPY'), copyToS3)
     .when(sfn.Condition.stringEquals('$.next', 'RECREATE'), waitBeforeRecreate)
     .when(sfn.Condition.stringEquals('$.next', 'SPLIT'), exportHalves)
-    .when(sfn.Condition.stringEquals('$.next', 'DONE'), new sfn.Succeed(scope, 'Done', { outputPath: '$.result' }))
+    .when(
+      sfn.Condition.stringEquals('$.next', 'DONE'),
+      new sfn.Succeed(scope, 'Done', { outputPath: '$.result' }),
+    )
     .otherwise(recordFailure);
   checkJob.next(route);
 
@@ -240,7 +250,7 @@ export function buildExportRunDefinition(
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
-      }),
+    }),
   );
 
   const runItem = new tasks.StepFunctionsStartExecution(scope, STATE.runItem, {
@@ -260,7 +270,8 @@ export function buildExportRunDefinition(
   const exportLane = new sfn.Map(scope, STATE.exportLane, {
     itemsPath: '$.lane.windows',
     maxConcurrency: 1,
-    comment: 'Windows of one contract × dataset run one after another (one LinkedIn job per endpoint per contract).',
+    comment:
+      'Windows of one contract × dataset run one after another (one LinkedIn job per endpoint per contract).',
     itemSelector: {
       runId: sfn.JsonPath.stringAt('$.runId'),
       force: sfn.JsonPath.stringAt('$.force'),
@@ -363,7 +374,9 @@ export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }
   const exportJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportJob', exportJobArn);
 
   const render = (chain: sfn.IChainable): AslDefinition =>
-    resolvePartition(stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson())) as AslDefinition;
+    resolvePartition(
+      stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson()),
+    ) as AslDefinition;
 
   return {
     exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),

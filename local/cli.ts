@@ -7,7 +7,7 @@ import type { Manifest } from '#shared/finish';
 import { LinkedInClient } from '#shared/linkedin';
 import { MAX_WINDOW_DAYS, parseRunInput, type RunInput } from '#shared/plan';
 import { logger } from '#shared/powertools';
-import { S3ObjectStore, createS3Client, parseS3Url } from '#shared/s3-store';
+import { createS3Client, parseS3Url, S3ObjectStore } from '#shared/s3-store';
 import { parseSettings, type Settings } from '#shared/settings';
 import type { ObjectStore } from '#shared/store';
 import { staticTokenProvider } from '#shared/token';
@@ -198,7 +198,10 @@ async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): Promise<
   let apiUrl: string;
   if (args.apiUrl) {
     const fromEnv = env.LINKEDIN_ACCESS_TOKEN?.trim();
-    if (!fromEnv) throw new UsageError('--api-url needs the access token in the LINKEDIN_ACCESS_TOKEN environment variable');
+    if (!fromEnv)
+      throw new UsageError(
+        '--api-url needs the access token in the LINKEDIN_ACCESS_TOKEN environment variable',
+      );
     token = fromEnv;
     apiUrl = args.apiUrl;
   } else {
@@ -307,7 +310,9 @@ class Progress {
         return;
       case 'split':
         this.total += event.halves - 1;
-        this.line(`${describe(event.item)} is over LinkedIn's file limit: exporting it in ${event.halves} parts`);
+        this.line(
+          `${describe(event.item)} is over LinkedIn's file limit: exporting it in ${event.halves} parts`,
+        );
         return;
       case 'exported':
         this.exported++;
@@ -369,7 +374,9 @@ function report(
       io.out(`Manifest: ${join(store.location, `manifests/${result.runId}.json`)}`);
     }
     if (result.status === 'ABORTED') {
-      io.err(`Run ${result.runId} was interrupted; what finished is in ${store.location}. Run again to resume.`);
+      io.err(
+        `Run ${result.runId} was interrupted; what finished is in ${store.location}. Run again to resume.`,
+      );
       code = EXIT.failed;
     } else if (result.status === 'FAILED') {
       code = Math.max(code, exitCodeOf(result.error));
@@ -388,7 +395,9 @@ function report(
 }
 
 function exitCodeOf(error: ErrorInfo | undefined): number {
-  return error?.name === 'InvalidInputError' || error?.name === 'ConfigurationError' ? EXIT.usage : EXIT.failed;
+  return error?.name === 'InvalidInputError' || error?.name === 'ConfigurationError'
+    ? EXIT.usage
+    : EXIT.failed;
 }
 
 function join(location: string, key: string): string {
@@ -416,7 +425,12 @@ function table(items: Manifest['items']): string {
 }
 
 /** AWS mode: start the deployed ExportRun with the same input and follow it to the end. */
-async function runInAws(args: Args, env: NodeJS.ProcessEnv, io: CliIo, client = new SFNClient({})): Promise<number> {
+async function runInAws(
+  args: Args,
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+  client = new SFNClient({}),
+): Promise<number> {
   const arn = args.stateMachineArn as string;
   if (!/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]{1,80}$/.test(arn)) {
     throw new UsageError(`--state-machine-arn: not a state machine ARN: ${arn}`);
@@ -450,7 +464,9 @@ export async function followExecution(
     }
     if (d.status && d.status !== 'RUNNING' && d.status !== 'PENDING_REDRIVE') {
       const error: ErrorInfo = { name: d.error ?? d.status, message: d.cause ?? '' };
-      io.err(`error: execution ${name} ${d.status}: ${error.name}${error.message ? `: ${error.message}` : ''}`);
+      io.err(
+        `error: execution ${name} ${d.status}: ${error.name}${error.message ? `: ${error.message}` : ''}`,
+      );
       return exitCodeOf(error);
     }
     if (io.signal?.aborted) {

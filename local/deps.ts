@@ -5,7 +5,12 @@ import type { ObjectStore } from '#shared/store';
 import { staticTokenProvider } from '#shared/token';
 
 /** Dependencies of a local run: a LinkedIn API (the emulator or the real one) and a destination. */
-export function localDeps(opts: { settings: Settings; token: string; store: ObjectStore; now?: () => Date }): Deps {
+export function localDeps(opts: {
+  settings: Settings;
+  token: string;
+  store: ObjectStore;
+  now?: () => Date;
+}): Deps {
   return {
     settings: opts.settings,
     store: opts.store,

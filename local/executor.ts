@@ -1,13 +1,13 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { type AslDefinition, renderWorkflowAsl, STATE, type WorkflowAsl } from '#lib/workflow';
 import type { Deps } from '#shared/deps';
 import { type ErrorInfo, errorInfo } from '#shared/errors';
 import type { ItemState, PlanOutput } from '#shared/item-state';
 import type { Step } from '#shared/step';
 import { steps } from '#shared/steps';
 import type { ExportItem } from '#shared/types';
-import { type AslDefinition, renderWorkflowAsl, STATE, type WorkflowAsl } from '#lib/workflow';
 
 /**
  * Runs ExportRun exactly as Step Functions would, but in this process: the ASL comes from the same
@@ -79,26 +79,39 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
   const runChild: Handler = async (params) => {
     const { Input } = params as { Input: unknown };
     const childId = `${runId}-item-${randomUUID().slice(0, 8)}`;
-    const result = await execute(jobMachine, asl, asl.exportJob, Input, childId, { timeScale, signal, stats }, {
-      [STATE.createJob]: bind(steps.createJob, (s) => progressStatus(s)),
-      [STATE.checkJob]: bind(steps.checkJob, (s) => {
-        progressStatus(s);
-        if (s.next === 'SPLIT') onProgress?.({ type: 'split', item: s.item, halves: s.halves?.length ?? 0 });
-      }),
-      [STATE.copyToS3]: bind(steps.copyToS3, (s) =>
-        onProgress?.({
-          type: 'exported',
-          item: s.item,
-          key: s.result?.key ?? '',
-          bytes: s.result?.bytes ?? 0,
-          rows: s.result?.rows ?? 0,
+    const result = await execute(
+      jobMachine,
+      asl,
+      asl.exportJob,
+      Input,
+      childId,
+      { timeScale, signal, stats },
+      {
+        [STATE.createJob]: bind(steps.createJob, (s) => progressStatus(s)),
+        [STATE.checkJob]: bind(steps.checkJob, (s) => {
+          progressStatus(s);
+          if (s.next === 'SPLIT')
+            onProgress?.({ type: 'split', item: s.item, halves: s.halves?.length ?? 0 });
         }),
-      ),
-      [STATE.recordFailure]: bind(steps.recordFailure, (s) =>
-        onProgress?.({ type: 'failed', item: s.item, error: s.failure ?? { name: 'Error', message: 'failed' } }),
-      ),
-      [STATE.exportHalf]: runChild,
-    });
+        [STATE.copyToS3]: bind(steps.copyToS3, (s) =>
+          onProgress?.({
+            type: 'exported',
+            item: s.item,
+            key: s.result?.key ?? '',
+            bytes: s.result?.bytes ?? 0,
+            rows: s.result?.rows ?? 0,
+          }),
+        ),
+        [STATE.recordFailure]: bind(steps.recordFailure, (s) =>
+          onProgress?.({
+            type: 'failed',
+            item: s.item,
+            error: s.failure ?? { name: 'Error', message: 'failed' },
+          }),
+        ),
+        [STATE.exportHalf]: runChild,
+      },
+    );
     if (result.status !== 'SUCCEEDED') {
       throw Object.assign(new Error(result.error?.message ?? 'child execution failed'), {
         name: 'States.TaskFailed',
@@ -111,19 +124,27 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
     if (s.status) onProgress?.({ type: 'status', item: s.item, status: s.status, jobId: s.job?.id });
   };
 
-  return execute(runMachine, asl, asl.exportRun, input, runId, { timeScale, signal, stats }, {
-    [STATE.planRun]: bind(steps.planRun, (plan: PlanOutput) =>
-      onProgress?.({
-        type: 'planned',
-        runId: plan.runId,
-        planned: plan.planned,
-        skipped: plan.skipped,
-        toExport: plan.lanes.reduce((n, lane) => n + lane.windows.length, 0),
-      }),
-    ),
-    [STATE.runItem]: runChild,
-    [STATE.finishRun]: bind(steps.finishRun),
-  });
+  return execute(
+    runMachine,
+    asl,
+    asl.exportRun,
+    input,
+    runId,
+    { timeScale, signal, stats },
+    {
+      [STATE.planRun]: bind(steps.planRun, (plan: PlanOutput) =>
+        onProgress?.({
+          type: 'planned',
+          runId: plan.runId,
+          planned: plan.planned,
+          skipped: plan.skipped,
+          toExport: plan.lanes.reduce((n, lane) => n + lane.windows.length, 0),
+        }),
+      ),
+      [STATE.runItem]: runChild,
+      [STATE.finishRun]: bind(steps.finishRun),
+    },
+  );
 }
 
 async function execute(

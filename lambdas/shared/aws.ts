@@ -4,7 +4,7 @@ import type { Deps } from './deps.ts';
 import { ConfigurationError, errorInfo } from './errors.ts';
 import { LinkedInClient } from './linkedin.ts';
 import { logger, metrics } from './powertools.ts';
-import { S3ObjectStore, createS3Client } from './s3-store.ts';
+import { createS3Client, S3ObjectStore } from './s3-store.ts';
 import { settingsFromEnv } from './settings.ts';
 import type { Step } from './step.ts';
 import { secretTokenProvider } from './token.ts';
@@ -23,7 +23,10 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   const secretId = env.TOKEN_SECRET_ARN;
   const getToken = secretId
     ? secretTokenProvider({ client: new SecretsManagerClient({}), secretId })
-    : () => Promise.reject(new ConfigurationError('TOKEN_SECRET_ARN is not set: this function may not call LinkedIn'));
+    : () =>
+        Promise.reject(
+          new ConfigurationError('TOKEN_SECRET_ARN is not set: this function may not call LinkedIn'),
+        );
   cached = {
     settings,
     store: new S3ObjectStore({ client: createS3Client(), bucket, prefix: env.BUCKET_PREFIX }),

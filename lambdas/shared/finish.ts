@@ -46,11 +46,15 @@ export interface FinishRunOutput {
 export async function finishRun(event: FinishRunEvent, deps: Deps): Promise<FinishRunOutput> {
   const planJson = await deps.store.getJson(planKey(event.runId));
   if (planJson === undefined) {
-    throw new ConfigurationError(`no plan for run ${event.runId} at ${planKey(event.runId)}: PlanRun did not finish`);
+    throw new ConfigurationError(
+      `no plan for run ${event.runId} at ${planKey(event.runId)}: PlanRun did not finish`,
+    );
   }
   const plan = PlanDocumentSchema.parse(planJson);
   const keys = await deps.store.list(itemRecordPrefix(event.runId));
-  const records = await mapLimit(keys, 16, async (key) => ItemRecordSchema.parse(await deps.store.getJson(key)));
+  const records = await mapLimit(keys, 16, async (key) =>
+    ItemRecordSchema.parse(await deps.store.getJson(key)),
+  );
 
   const finishedAt = deps.now().toISOString();
   const items = plan.items.flatMap((planned) => recordsFor(planned, records, finishedAt));

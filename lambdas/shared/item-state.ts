@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ContractUrnSchema, DatasetSchema, ErrorInfoSchema, ExportItemSchema, IsoDaySchema, JobStatusSchema } from './types.ts';
+import {
+  ContractUrnSchema,
+  DatasetSchema,
+  ErrorInfoSchema,
+  ExportItemSchema,
+  IsoDaySchema,
+  JobStatusSchema,
+} from './types.ts';
 
 /** Where the ExportJob state machine goes after a step; read by its `Route` Choice state. */
 export const NEXT_STEPS = ['POLL', 'COPY', 'RECREATE', 'SPLIT', 'FAIL', 'DONE'] as const;

@@ -1,12 +1,12 @@
 import { copyExportToStore } from './copy.ts';
-import { addDays, dayToMs, daysBetween } from './days.ts';
+import { addDays, daysBetween, dayToMs } from './days.ts';
 import type { Deps } from './deps.ts';
 import {
-  ExportJobFailedError,
   type ErrorInfo,
+  ExportJobFailedError,
+  errorInfo,
   InvalidInputError,
   PollDeadlineExceededError,
-  errorInfo,
 } from './errors.ts';
 import type { ItemState } from './item-state.ts';
 import { itemKey, itemRecordKey } from './keys.ts';
@@ -21,7 +21,12 @@ import type { ExportItem, ItemRecord, ItemStatus } from './types.ts';
 /** CreateJob: a new LinkedIn export job for the item's window. */
 export async function createJob(state: ItemState, deps: Deps): Promise<ItemState> {
   const { item } = state;
-  const job = await deps.linkedin.createExportJob(item.dataset, item.contract, dayToMs(item.start), dayToMs(item.end));
+  const job = await deps.linkedin.createExportJob(
+    item.dataset,
+    item.contract,
+    dayToMs(item.start),
+    dayToMs(item.end),
+  );
   return {
     ...clearStep(state),
     job: { id: job.id, createdAt: deps.now().toISOString(), polls: 0 },
@@ -33,7 +38,8 @@ export async function createJob(state: ItemState, deps: Deps): Promise<ItemState
 
 /** CheckJob: reads the job and decides what happens next, as DESIGN.md §2 says for each status. */
 export async function checkJob(state: ItemState, deps: Deps): Promise<ItemState> {
-  if (!state.job) throw new InvalidInputError('CheckJob needs a job: the state has none (CreateJob did not run)');
+  if (!state.job)
+    throw new InvalidInputError('CheckJob needs a job: the state has none (CreateJob did not run)');
   const { settings } = deps;
   const job = await deps.linkedin.getExportJob(state.job.id, state.item.contract);
   const base = { ...clearStep(state), status: job.status };
@@ -97,7 +103,9 @@ async function splitState(state: ItemState, jobId: number, deps: Deps): Promise<
       jobFailed(
         jobId,
         'FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR',
-        days < 2 ? 'a single day is over LinkedIn’s 3 GB file limit' : `window already split ${state.depth} times`,
+        days < 2
+          ? 'a single day is over LinkedIn’s 3 GB file limit'
+          : `window already split ${state.depth} times`,
       ),
     );
   }
@@ -153,7 +161,11 @@ export async function recordFailure(state: ItemState, deps: Deps): Promise<ItemS
 
 /** The error a Catch put at `$.error`: `Cause` is the Lambda's JSON error (`errorType`, `errorMessage`). */
 function caughtError(error: ItemState['error']): ErrorInfo {
-  if (!error) return { name: 'UnknownError', message: 'the item failed without an error (RecordFailure reached directly)' };
+  if (!error)
+    return {
+      name: 'UnknownError',
+      message: 'the item failed without an error (RecordFailure reached directly)',
+    };
   let message = error.Cause ?? '';
   try {
     const cause = JSON.parse(message) as { errorMessage?: unknown };

@@ -1,18 +1,18 @@
 import { z } from 'zod';
+import { mapLimit } from './concurrency.ts';
 import { addDays, daysBetween, utcDay } from './days.ts';
 import type { Deps } from './deps.ts';
 import { ConfigurationError, InvalidInputError, PlanTooLargeError } from './errors.ts';
 import type { Lane, PlanOutput } from './item-state.ts';
 import { itemKey, itemRecordKey, planKey } from './keys.ts';
-import { mapLimit } from './concurrency.ts';
 import {
   ContractUrnSchema,
   DATASETS,
   type Dataset,
   DatasetSchema,
   type ExportItem,
-  type ItemRecord,
   IsoDaySchema,
+  type ItemRecord,
 } from './types.ts';
 
 /** LinkedIn accepts at most 90 days per export job. */
@@ -39,7 +39,11 @@ export const RunInputSchema = z
         message: 'from and to must be given together (or neither, for the default window)',
       });
     } else if (input.from && input.to && input.from >= input.to) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `must be after from (${input.from}); to is exclusive` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `must be after from (${input.from}); to is exclusive`,
+      });
     }
   });
 export type RunInput = z.infer<typeof RunInputSchema>;
@@ -81,7 +85,11 @@ export function parseRunInput(value: unknown): RunInput {
  * `[from, to)` of the run: the given range, or the last complete UTC day before `startedAt`
  * moved back by `lagDays` (LinkedIn refreshes data once a day; the newest day is often not ready).
  */
-export function resolveRange(input: RunInput, startedAt: Date, lagDays: number): { from: string; to: string } {
+export function resolveRange(
+  input: RunInput,
+  startedAt: Date,
+  lagDays: number,
+): { from: string; to: string } {
   const today = utcDay(startedAt);
   if (input.from && input.to) {
     if (input.to > today) {
@@ -96,7 +104,11 @@ export function resolveRange(input: RunInput, startedAt: Date, lagDays: number):
 }
 
 /** Splits `[from, to)` into consecutive day-aligned windows of at most 90 days. */
-export function splitRange(from: string, to: string, maxDays = MAX_WINDOW_DAYS): { start: string; end: string }[] {
+export function splitRange(
+  from: string,
+  to: string,
+  maxDays = MAX_WINDOW_DAYS,
+): { start: string; end: string }[] {
   const windows: { start: string; end: string }[] = [];
   for (let start = from; start < to; ) {
     const end = daysBetween(start, to) > maxDays ? addDays(start, maxDays) : to;
@@ -150,7 +162,9 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   );
   assertWithinBound(items.length, deps.settings.maxItemsPerRun);
 
-  const exists = force ? items.map(() => false) : await mapLimit(items, 16, (item) => deps.store.exists(itemKey(item)));
+  const exists = force
+    ? items.map(() => false)
+    : await mapLimit(items, 16, (item) => deps.store.exists(itemKey(item)));
   const finishedAt = deps.now().toISOString();
   await mapLimit(
     items.filter((_, i) => exists[i]),

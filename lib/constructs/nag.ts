@@ -12,17 +12,18 @@ const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 /**
  * A resolved CloudFormation value as one string, the way cdk-nag names resources in its findings:
  * `{"Fn::GetAtt":["Bucket","Arn"]}` → `<Bucket.Arn>`, `{"Ref":"AWS::Partition"}` → `<AWS::Partition>`,
- * `Fn::Join` joined; any other intrinsic as its JSON.
+ * `Fn::Join` joined, `Fn::Sub` variables in angle brackets; any other intrinsic as its JSON.
  */
 export function flattenIntrinsics(node: unknown): string {
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof node === 'string') return node;
   const fn = node as Record<string, unknown>;
   if (Array.isArray(fn['Fn::Join'])) {
     const [separator, parts] = fn['Fn::Join'] as [string, unknown[]];
     return parts.map(flattenIntrinsics).join(separator);
   }
-  if (fn['Fn::Sub'] !== undefined) return flattenIntrinsics(fn['Fn::Sub']);
-  if (Array.isArray(fn['Fn::GetAtt'])) return `<${(fn['Fn::GetAtt'] as unknown[]).map(flattenIntrinsics).join('.')}>`;
+  if (typeof fn['Fn::Sub'] === 'string') return fn['Fn::Sub'].replace(/\$\{([^}]*)\}/g, '<$1>');
+  if (Array.isArray(fn['Fn::GetAtt']))
+    return `<${(fn['Fn::GetAtt'] as unknown[]).map(flattenIntrinsics).join('.')}>`;
   if (fn['Fn::ImportValue'] !== undefined) return flattenIntrinsics(fn['Fn::ImportValue']);
   if (fn.Ref !== undefined) return `<${flattenIntrinsics(fn.Ref)}>`;
   return JSON.stringify(node);

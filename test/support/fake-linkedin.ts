@@ -33,7 +33,12 @@ export class FakeLinkedIn implements LinkedInApi {
     return this.contracts.map((c) => ({ ...c }));
   }
 
-  async createExportJob(dataset: Dataset, contract: string, startAt: number, endAt: number): Promise<ExportJob> {
+  async createExportJob(
+    dataset: Dataset,
+    contract: string,
+    startAt: number,
+    endAt: number,
+  ): Promise<ExportJob> {
     const id = this.nextId++;
     this.created.push({ id, dataset, contract, startAt, endAt });
     this.jobs.set(id, { id, status: 'ENQUEUED' });
@@ -63,9 +68,12 @@ export interface FakeDeps extends Deps {
 }
 
 /** Deps for a core under test: a fixed clock, default settings (plus overrides), a fake LinkedIn, a memory store. */
-export function fakeDeps(
-  options: { now: string; settings?: SettingsInput; linkedin?: FakeLinkedIn; store?: MemoryStore },
-): FakeDeps {
+export function fakeDeps(options: {
+  now: string;
+  settings?: SettingsInput;
+  linkedin?: FakeLinkedIn;
+  store?: MemoryStore;
+}): FakeDeps {
   const now = new Date(options.now);
   if (Number.isNaN(now.getTime())) throw new Error(`fakeDeps: not a date: ${options.now}`);
   return {

@@ -40,7 +40,11 @@ export class MemoryStore implements ObjectStore {
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array | string));
     const whole = Buffer.concat(chunks);
-    this.objects.set(key, { body: whole, contentType: options.contentType, metadata: { ...options.metadata } });
+    this.objects.set(key, {
+      body: whole,
+      contentType: options.contentType,
+      metadata: { ...options.metadata },
+    });
     return { bytes: whole.length };
   }
 

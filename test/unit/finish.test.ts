@@ -13,7 +13,11 @@ const DONE_AT = '2026-03-10T06:30:00.000Z';
 const DAY = { start: '2026-03-08', end: '2026-03-09' };
 const FIVE_DAYS = { start: '2026-01-01', end: '2026-01-06' };
 
-const planned = (dataset: Dataset, window = DAY, contract = A): ExportItem => ({ contract, dataset, ...window });
+const planned = (dataset: Dataset, window = DAY, contract = A): ExportItem => ({
+  contract,
+  dataset,
+  ...window,
+});
 
 /** An item record as a step writes it; `window` defaults to the item's. */
 function rec(
@@ -35,7 +39,11 @@ function rec(
   };
 }
 
-function gap(item: ExportItem, window: { start: string; end: string }, splitFrom?: typeof window): ItemRecord {
+function gap(
+  item: ExportItem,
+  window: { start: string; end: string },
+  splitFrom?: typeof window,
+): ItemRecord {
   return {
     contract: item.contract,
     dataset: item.dataset,
@@ -69,7 +77,10 @@ async function runWith(items: ExportItem[], records: ItemRecord[]) {
   };
   await deps.store.putJson('manifests/run-1/plan.json', plan);
   for (const r of records) {
-    await deps.store.putJson(itemRecordKey('run-1', { contract: r.contract, dataset: r.dataset, ...r.window }), r);
+    await deps.store.putJson(
+      itemRecordKey('run-1', { contract: r.contract, dataset: r.dataset, ...r.window }),
+      r,
+    );
   }
   return { deps, plan };
 }
@@ -105,7 +116,9 @@ describe('finishRun', () => {
 
   it('lists a planned item without a record as FAILED, and throws RunIncompleteError after writing the manifest', async () => {
     const exported = rec(items[0] as ExportItem, 'EXPORTED', { bytes: 10, rows: 1 });
-    const failed = rec(items[2] as ExportItem, 'FAILED', { error: { name: 'LinkedInAuthError', message: '401' } });
+    const failed = rec(items[2] as ExportItem, 'FAILED', {
+      error: { name: 'LinkedInAuthError', message: '401' },
+    });
     const { deps } = await runWith(items, [exported, failed]);
 
     const error = await finishRun({ runId: 'run-1' }, deps).catch((err: unknown) => err);
@@ -122,7 +135,12 @@ describe('finishRun', () => {
   it('lists the pieces of a split window in order, filling a missing piece as FAILED', async () => {
     const item = planned('activity', FIVE_DAYS);
     const pieces = [
-      rec(item, 'EXPORTED', { window: { start: '2026-01-04', end: '2026-01-06' }, splitFrom: FIVE_DAYS, bytes: 7, rows: 2 }),
+      rec(item, 'EXPORTED', {
+        window: { start: '2026-01-04', end: '2026-01-06' },
+        splitFrom: FIVE_DAYS,
+        bytes: 7,
+        rows: 2,
+      }),
       rec(item, 'SKIPPED', { window: { start: '2026-01-01', end: '2026-01-03' }, splitFrom: FIVE_DAYS }),
     ];
     const { deps } = await runWith([item], pieces);
@@ -157,7 +175,10 @@ describe('recordsFor', () => {
       rec(planned('seat', FIVE_DAYS), 'EXPORTED'),
       rec(planned('activity', { start: '2026-01-06', end: '2026-01-08' }), 'EXPORTED'),
       // A piece of another planned window that happens to lie inside this one.
-      rec(item, 'EXPORTED', { window: { start: '2026-01-02', end: '2026-01-03' }, splitFrom: { start: '2025-12-01', end: '2026-01-06' } }),
+      rec(item, 'EXPORTED', {
+        window: { start: '2026-01-02', end: '2026-01-03' },
+        splitFrom: { start: '2025-12-01', end: '2026-01-06' },
+      }),
     ];
 
     expect(recordsFor(item, [...others, own], NOW)).toEqual([own]);
@@ -168,7 +189,10 @@ describe('recordsFor', () => {
   });
 
   it('fills gaps at the start and the end of a split window', () => {
-    const middle = rec(item, 'EXPORTED', { window: { start: '2026-01-02', end: '2026-01-04' }, splitFrom: FIVE_DAYS });
+    const middle = rec(item, 'EXPORTED', {
+      window: { start: '2026-01-02', end: '2026-01-04' },
+      splitFrom: FIVE_DAYS,
+    });
 
     expect(recordsFor(item, [middle], NOW)).toEqual([
       gap(item, { start: '2026-01-01', end: '2026-01-02' }, FIVE_DAYS),
@@ -178,8 +202,14 @@ describe('recordsFor', () => {
   });
 
   it('lists a piece recorded twice once', () => {
-    const first = rec(item, 'EXPORTED', { window: { start: '2026-01-01', end: '2026-01-03' }, splitFrom: FIVE_DAYS });
-    const second = rec(item, 'EXPORTED', { window: { start: '2026-01-03', end: '2026-01-06' }, splitFrom: FIVE_DAYS });
+    const first = rec(item, 'EXPORTED', {
+      window: { start: '2026-01-01', end: '2026-01-03' },
+      splitFrom: FIVE_DAYS,
+    });
+    const second = rec(item, 'EXPORTED', {
+      window: { start: '2026-01-03', end: '2026-01-06' },
+      splitFrom: FIVE_DAYS,
+    });
 
     expect(recordsFor(item, [second, first, { ...first }], NOW)).toEqual([first, second]);
   });

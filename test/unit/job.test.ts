@@ -17,8 +17,15 @@ const RECORDS = 'manifests/run-1/items/';
 
 /** An ExportJob state as the handlers see it (defaults applied by the schema). */
 function itemState(overrides: Partial<ItemStateInput> = {}): ItemState {
-  return ItemStateSchema.parse({ runId: 'run-1', item: { contract: A, dataset: 'activity', ...FIVE_DAYS }, ...overrides });
+  return ItemStateSchema.parse({
+    runId: 'run-1',
+    item: { contract: A, dataset: 'activity', ...FIVE_DAYS },
+    ...overrides,
+  });
 }
+
+/** The halves of a SPLIT decision, checked to be valid ExportJob inputs. */
+const halvesOf = (state: ItemState): ItemState[] => (state.halves ?? []).map((h) => ItemStateSchema.parse(h));
 
 /** `NOW` minus `seconds`, as CreateJob stamps `job.createdAt`. */
 const secondsAgo = (seconds: number) => new Date(Date.parse(NOW) - seconds * 1000).toISOString();
@@ -28,19 +35,34 @@ function polling(status: JobStatus, state: Partial<ItemStateInput> = {}, setting
   const linkedin = new FakeLinkedIn();
   linkedin.setJob({ id: JOB_ID, status, ...(status === 'COMPLETED' && { rowCount: 42 }) });
   const deps = fakeDeps({ now: NOW, linkedin, ...(settings && { settings }) });
-  const input = itemState({ jobIds: [JOB_ID], job: { id: JOB_ID, createdAt: secondsAgo(600), polls: 2 }, ...state });
+  const input = itemState({
+    jobIds: [JOB_ID],
+    job: { id: JOB_ID, createdAt: secondsAgo(600), polls: 2 },
+    ...state,
+  });
   return { deps, input };
 }
 
 describe('createJob', () => {
   it('creates a job over the UTC midnights of the window and starts polling it', async () => {
     const deps = fakeDeps({ now: NOW });
-    const before = itemState({ jobIds: [7], next: 'RECREATE', waitSeconds: 14_400, status: 'FAILED_DUE_TO_DATA_DELAY' });
+    const before = itemState({
+      jobIds: [7],
+      next: 'RECREATE',
+      waitSeconds: 14_400,
+      status: 'FAILED_DUE_TO_DATA_DELAY',
+    });
 
     const after = await createJob(before, deps);
 
     expect(deps.linkedin.created).toEqual([
-      { id: JOB_ID, dataset: 'activity', contract: A, startAt: Date.UTC(2026, 0, 1), endAt: Date.UTC(2026, 0, 6) },
+      {
+        id: JOB_ID,
+        dataset: 'activity',
+        contract: A,
+        startAt: Date.UTC(2026, 0, 1),
+        endAt: Date.UTC(2026, 0, 6),
+      },
     ]);
     expect(deps.linkedin.created[0]?.startAt).toBe(1_767_225_600_000);
     expect(after).toEqual({
@@ -79,12 +101,16 @@ describe('checkJob', () => {
     const capped = polling('PROCESSING', { job: { id: JOB_ID, createdAt: secondsAgo(3600), polls: 9 } });
     expect((await checkJob(capped.input, capped.deps)).waitSeconds).toBe(900);
 
-    const last = polling('PROCESSING', { job: { id: JOB_ID, createdAt: secondsAgo(21_600 - 100), polls: 9 } });
+    const last = polling('PROCESSING', {
+      job: { id: JOB_ID, createdAt: secondsAgo(21_600 - 100), polls: 9 },
+    });
     expect(await checkJob(last.input, last.deps)).toMatchObject({ next: 'POLL', waitSeconds: 100 });
   });
 
   it('fails with PollDeadlineExceededError once the deadline has passed', async () => {
-    const { deps, input } = polling('ENQUEUED', { job: { id: JOB_ID, createdAt: secondsAgo(21_600), polls: 30 } });
+    const { deps, input } = polling('ENQUEUED', {
+      job: { id: JOB_ID, createdAt: secondsAgo(21_600), polls: 30 },
+    });
 
     const after = await checkJob(input, deps);
 
@@ -109,7 +135,11 @@ describe('checkJob', () => {
     const settings = { dataDelay: { maxRetries: 2, waitSeconds: 7200 } };
     const decisions = [];
     for (const dataDelay of [0, 1, 2]) {
-      const { deps, input } = polling('FAILED_DUE_TO_DATA_DELAY', { attempts: { dataDelay, retry: 1 } }, settings);
+      const { deps, input } = polling(
+        'FAILED_DUE_TO_DATA_DELAY',
+        { attempts: { dataDelay, retry: 1 } },
+        settings,
+      );
       decisions.push(await checkJob(input, deps));
     }
 
@@ -165,7 +195,11 @@ describe('checkJob', () => {
     const second = await createJob(decided, deps);
 
     expect(second.jobIds).toEqual([JOB_ID, JOB_ID + 1]);
-    expect(second).toMatchObject({ job: { id: JOB_ID + 1, polls: 0 }, attempts: { retry: 1 }, waitSeconds: 30 });
+    expect(second).toMatchObject({
+      job: { id: JOB_ID + 1, polls: 0 },
+      attempts: { retry: 1 },
+      waitSeconds: 30,
+    });
     expect(second.next).toBeUndefined();
   });
 
@@ -185,8 +219,22 @@ describe('checkJob', () => {
       expect(after.job).toBeUndefined();
       const splitFrom = FIVE_DAYS;
       expect(after.halves).toEqual([
-        { runId: 'run-1', item: { contract: A, dataset: 'activity', start: '2026-01-01', end: '2026-01-03' }, force: true, depth: 1, splitFrom, ...fresh },
-        { runId: 'run-1', item: { contract: A, dataset: 'activity', start: '2026-01-03', end: '2026-01-06' }, force: true, depth: 1, splitFrom, ...fresh },
+        {
+          runId: 'run-1',
+          item: { contract: A, dataset: 'activity', start: '2026-01-01', end: '2026-01-03' },
+          force: true,
+          depth: 1,
+          splitFrom,
+          ...fresh,
+        },
+        {
+          runId: 'run-1',
+          item: { contract: A, dataset: 'activity', start: '2026-01-03', end: '2026-01-06' },
+          force: true,
+          depth: 1,
+          splitFrom,
+          ...fresh,
+        },
       ]);
       expect(deps.store.keys()).toEqual([]);
     });
@@ -200,7 +248,7 @@ describe('checkJob', () => {
 
       const after = await checkJob(input, deps);
 
-      expect(after.halves?.map((h: ItemState) => [h.item.start, h.item.end, h.depth, h.splitFrom])).toEqual([
+      expect(halvesOf(after).map((h) => [h.item.start, h.item.end, h.depth, h.splitFrom])).toEqual([
         ['2026-01-03', '2026-01-04', 2, FIVE_DAYS],
         ['2026-01-04', '2026-01-06', 2, FIVE_DAYS],
       ]);
@@ -214,7 +262,10 @@ describe('checkJob', () => {
       });
       const deep = polling('FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR', { depth: 7 });
 
-      const [single, tooDeep] = [await checkJob(oneDay.input, oneDay.deps), await checkJob(deep.input, deep.deps)];
+      const [single, tooDeep] = [
+        await checkJob(oneDay.input, oneDay.deps),
+        await checkJob(deep.input, deep.deps),
+      ];
 
       expect(single.next).toBe('FAIL');
       expect(single.failure).toEqual({
@@ -233,7 +284,7 @@ describe('checkJob', () => {
       const after = await checkJob(input, deps);
 
       expect(after.next).toBe('SPLIT');
-      expect(after.halves?.map((h: ItemState) => h.item.start)).toEqual(['2026-01-03']);
+      expect(halvesOf(after).map((h) => h.item.start)).toEqual(['2026-01-03']);
       expect(deps.store.keys(RECORDS)).toEqual([`${RECORDS}activity-A-2026-01-01_2026-01-03.json`]);
       expect(deps.store.json<ItemRecord>(`${RECORDS}activity-A-2026-01-01_2026-01-03.json`)).toEqual({
         contract: A,
@@ -273,7 +324,10 @@ describe('recordFailure', () => {
   }
 
   it('writes the decided failure as a FAILED record', async () => {
-    const failure = { name: 'ExportJobFailedError', message: 'job 1001 ended FAILED_DUE_TO_TIMED_OUT: still failing' };
+    const failure = {
+      name: 'ExportJobFailedError',
+      message: 'job 1001 ended FAILED_DUE_TO_TIMED_OUT: still failing',
+    };
 
     const { after, stored } = await record({ failure, next: 'FAIL' });
 
@@ -301,17 +355,25 @@ describe('recordFailure', () => {
 
     const { after, stored } = await record({ error: { Error: 'LinkedInAuthError', Cause } });
 
-    const error = { name: 'LinkedInAuthError', message: 'LinkedIn answered 401: the token is expired or revoked' };
+    const error = {
+      name: 'LinkedInAuthError',
+      message: 'LinkedIn answered 401: the token is expired or revoked',
+    };
     expect(stored.error).toEqual(error);
     expect(after.failure).toEqual(error);
   });
 
   it('keeps a non-JSON Cause as it is, and falls back to the error name without one', async () => {
-    const timeout = await record({ error: { Error: 'States.Timeout', Cause: 'Task timed out after 120 seconds' } });
+    const timeout = await record({
+      error: { Error: 'States.Timeout', Cause: 'Task timed out after 120 seconds' },
+    });
     const bare = await record({ error: { Error: 'States.TaskFailed' } });
     const none = await record({});
 
-    expect(timeout.stored.error).toEqual({ name: 'States.Timeout', message: 'Task timed out after 120 seconds' });
+    expect(timeout.stored.error).toEqual({
+      name: 'States.Timeout',
+      message: 'Task timed out after 120 seconds',
+    });
     expect(bare.stored.error).toEqual({ name: 'States.TaskFailed', message: 'States.TaskFailed' });
     expect(none.stored.error?.name).toBe('UnknownError');
   });
@@ -320,7 +382,10 @@ describe('recordFailure', () => {
     const deps = fakeDeps({ now: NOW });
     const piece = { contract: A, dataset: 'activity' as const, start: '2026-01-05', end: '2026-01-06' };
 
-    await recordFailure(itemState({ item: piece, depth: 2, splitFrom: FIVE_DAYS, failure: { name: 'X', message: 'm' } }), deps);
+    await recordFailure(
+      itemState({ item: piece, depth: 2, splitFrom: FIVE_DAYS, failure: { name: 'X', message: 'm' } }),
+      deps,
+    );
 
     expect(deps.store.json<ItemRecord>(`${RECORDS}activity-A-2026-01-05_2026-01-06.json`)).toMatchObject({
       window: { start: '2026-01-05', end: '2026-01-06' },
@@ -353,7 +418,12 @@ describe('copyToStore', () => {
     const linkedin = new FakeLinkedIn();
     linkedin.setJob({ id: JOB_ID, status: 'COMPLETED', rowCount: 2, downloadUrl: await serveCsv() });
     const deps = fakeDeps({ now: NOW, linkedin, settings: { allowedDownloadHosts: ['127.0.0.1'] } });
-    const input = itemState({ jobIds: [JOB_ID], job: { id: JOB_ID, createdAt: NOW, polls: 3 }, next: 'COPY', rowCount: 2 });
+    const input = itemState({
+      jobIds: [JOB_ID],
+      job: { id: JOB_ID, createdAt: NOW, polls: 3 },
+      next: 'COPY',
+      rowCount: 2,
+    });
 
     const after = await copyToStore(input, deps);
 

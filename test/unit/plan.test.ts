@@ -12,7 +12,8 @@ const NO_ACCESS = 'urn:li:salesContract:C';
 const STARTED_AT = '2026-03-10T06:00:00.000Z';
 
 /** Window lengths in days. */
-const lengths = (windows: { start: string; end: string }[]) => windows.map((w) => daysBetween(w.start, w.end));
+const lengths = (windows: { start: string; end: string }[]) =>
+  windows.map((w) => daysBetween(w.start, w.end));
 
 function expectInvalid(fn: () => unknown, ...fragments: string[]): void {
   let thrown: unknown;
@@ -35,21 +36,51 @@ describe('parseRunInput', () => {
   });
 
   it('accepts a full backfill input', () => {
-    const input = { contracts: [A], datasets: ['seat', 'activityOutcome'], from: '2024-02-01', to: '2024-03-01', force: true };
+    const input = {
+      contracts: [A],
+      datasets: ['seat', 'activityOutcome'],
+      from: '2024-02-01',
+      to: '2024-03-01',
+      force: true,
+    };
     expect(parseRunInput(input)).toEqual(input);
   });
 
   it.each([
-    ['a date that does not exist', { from: '2026-02-30', to: '2026-03-02' }, ['from: is not a real calendar date']],
-    ['a date in another format', { from: '2026-01-01', to: '03/02/2026' }, ['to: must be a date written YYYY-MM-DD']],
+    [
+      'a date that does not exist',
+      { from: '2026-02-30', to: '2026-03-02' },
+      ['from: is not a real calendar date'],
+    ],
+    [
+      'a date in another format',
+      { from: '2026-01-01', to: '03/02/2026' },
+      ['to: must be a date written YYYY-MM-DD'],
+    ],
     ['from without to', { from: '2026-01-01' }, ['to: from and to must be given together']],
     ['to without from', { to: '2026-01-01' }, ['from: from and to must be given together']],
-    ['from equal to to', { from: '2026-01-02', to: '2026-01-02' }, ['to: must be after from (2026-01-02); to is exclusive']],
+    [
+      'from equal to to',
+      { from: '2026-01-02', to: '2026-01-02' },
+      ['to: must be after from (2026-01-02); to is exclusive'],
+    ],
     ['from after to', { from: '2026-01-03', to: '2026-01-02' }, ['to: must be after from (2026-01-03)']],
     ['an unknown field', { form: '2026-01-01' }, ['Unrecognized key', '"form"']],
-    ['a bad contract URN', { contracts: [A, 'urn:li:contract:1'] }, ['contracts.1: must look like urn:li:salesContract:<id>']],
-    ['a contract id with a path separator', { contracts: ['urn:li:salesContract:a/b'] }, ['contracts.0: must look like']],
-    ['an unknown dataset', { datasets: ['seat', 'seats'] }, ['datasets.1: Invalid option', '"activityOutcome"']],
+    [
+      'a bad contract URN',
+      { contracts: [A, 'urn:li:contract:1'] },
+      ['contracts.1: must look like urn:li:salesContract:<id>'],
+    ],
+    [
+      'a contract id with a path separator',
+      { contracts: ['urn:li:salesContract:a/b'] },
+      ['contracts.0: must look like'],
+    ],
+    [
+      'an unknown dataset',
+      { datasets: ['seat', 'seats'] },
+      ['datasets.1: Invalid option', '"activityOutcome"'],
+    ],
     ['no contracts', { contracts: [] }, ['contracts: Too small']],
     ['no datasets', { datasets: [] }, ['datasets: Too small']],
     ['a non-boolean force', { force: 'yes' }, ['force: Invalid input: expected boolean']],
@@ -205,7 +236,12 @@ describe('planRun', () => {
     expect(plan.contracts).toEqual([B, A]);
     expect(plan.datasets).toEqual(['activity', 'seat']);
     expect(plan.items).toHaveLength(20);
-    expect(plan.items[4]).toEqual({ contract: B, dataset: 'activity', start: '2025-12-27', end: '2026-01-01' });
+    expect(plan.items[4]).toEqual({
+      contract: B,
+      dataset: 'activity',
+      start: '2025-12-27',
+      end: '2026-01-01',
+    });
   });
 
   it('skips items whose object exists: SKIPPED records, and lanes without them', async () => {
@@ -284,7 +320,9 @@ describe('planRun', () => {
     const error = await planRun(event({}), deps).catch((err: unknown) => err);
 
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toContain('no Sales Navigator contract with reporting access (1 contract(s) found)');
+    expect((error as Error).message).toContain(
+      'no Sales Navigator contract with reporting access (1 contract(s) found)',
+    );
     expect(deps.store.keys()).toEqual([]);
   });
 

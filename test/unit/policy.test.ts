@@ -14,7 +14,9 @@ describe('pollDelaySeconds', () => {
   it('rounds a fractional factor to whole seconds and never goes below one second', () => {
     const gentle = { ...poll, initialSeconds: 10, factor: 1.5, maxSeconds: 100 };
 
-    expect([0, 1, 2, 3, 4, 5, 6].map((n) => pollDelaySeconds(n, gentle))).toEqual([10, 15, 23, 34, 51, 76, 100]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => pollDelaySeconds(n, gentle))).toEqual([
+      10, 15, 23, 34, 51, 76, 100,
+    ]);
     expect(pollDelaySeconds(0, { ...poll, initialSeconds: 1, factor: 1 })).toBe(1);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { STATE } from '#lib/workflow';
 import { InvalidInputError } from '#shared/errors';
 import { defineStep } from '#shared/step';
 import { steps } from '#shared/steps';
-import { STATE } from '#lib/workflow';
 import { contract, FakeLinkedIn, fakeDeps } from '../support/fake-linkedin.ts';
 
 const NOW = '2026-03-10T06:00:00.000Z';
@@ -42,7 +42,9 @@ describe('defineStep', () => {
       'Pair received an invalid event: a: Invalid input: expected string, received number; ' +
         'b.c: Invalid input: expected number, received string',
     );
-    expect((await rejection(step.run('nope', fakeDeps({ now: NOW })))).message).toContain('(event): Invalid input');
+    expect((await rejection(step.run('nope', fakeDeps({ now: NOW })))).message).toContain(
+      '(event): Invalid input',
+    );
     expect(called).toBe(false);
   });
 });
@@ -60,12 +62,32 @@ describe('steps', () => {
   });
 
   it.each([
-    ['createJob', { runId: 'run-1', item: { ...ITEM, start: '2026-02-30' } }, 'CreateJob received an invalid event: item.start: is not a real calendar date'],
-    ['checkJob', { runId: 'run-1', item: ITEM, next: 'WAIT' }, 'CheckJob received an invalid event: next: Invalid option'],
-    ['checkJob', { runId: 'run-1', item: ITEM, job: { id: 1, createdAt: 'yesterday', polls: 0 } }, 'job.createdAt: Invalid ISO datetime'],
+    [
+      'createJob',
+      { runId: 'run-1', item: { ...ITEM, start: '2026-02-30' } },
+      'CreateJob received an invalid event: item.start: is not a real calendar date',
+    ],
+    [
+      'checkJob',
+      { runId: 'run-1', item: ITEM, next: 'WAIT' },
+      'CheckJob received an invalid event: next: Invalid option',
+    ],
+    [
+      'checkJob',
+      { runId: 'run-1', item: ITEM, job: { id: 1, createdAt: 'yesterday', polls: 0 } },
+      'job.createdAt: Invalid ISO datetime',
+    ],
     ['copyToS3', { item: ITEM }, 'CopyToS3 received an invalid event: runId: Invalid input: expected string'],
-    ['recordFailure', { runId: 'run-1', item: ITEM, halves: [{ runId: 'run-1', item: { ...ITEM, dataset: 'seats' } }] }, 'halves.0.item.dataset: Invalid option'],
-    ['planRun', { input: {}, runId: 'run-1', startedAt: 'now' }, 'PlanRun received an invalid event: startedAt: Invalid ISO datetime'],
+    [
+      'recordFailure',
+      { runId: 'run-1', item: ITEM, halves: [{ runId: 'run-1', item: { ...ITEM, dataset: 'seats' } }] },
+      'halves.0.item.dataset: Invalid option',
+    ],
+    [
+      'planRun',
+      { input: {}, runId: 'run-1', startedAt: 'now' },
+      'PlanRun received an invalid event: startedAt: Invalid ISO datetime',
+    ],
     ['finishRun', { runId: '' }, 'FinishRun received an invalid event: runId: Too small'],
   ] as const)('%s rejects an invalid event: %j', async (key, event, message) => {
     const deps = fakeDeps({ now: NOW });
@@ -83,7 +105,11 @@ describe('steps', () => {
 
     const state = await steps.createJob.run({ runId: 'run-1', item: ITEM, force: false, depth: 0 }, deps);
 
-    expect(state).toMatchObject({ attempts: { dataDelay: 0, retry: 0 }, jobIds: [1000], job: { id: 1000, polls: 0 } });
+    expect(state).toMatchObject({
+      attempts: { dataDelay: 0, retry: 0 },
+      jobIds: [1000],
+      job: { id: 1000, polls: 0 },
+    });
   });
 
   it('passes the execution input to planRun, whose own errors name the input field', async () => {

@@ -1,0 +1,390 @@
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '#lib/config';
+import { flattenIntrinsics } from '#lib/constructs/nag';
+import { SalesNavExportStack } from '#lib/stack';
+import type { WorkflowFunctions } from '#lib/workflow';
+import { RETRYABLE_ERRORS } from '#shared/errors';
+
+// One synthesis (with real esbuild bundling) shared by every test: bundling six functions is slow.
+const config = loadConfig({
+  bucketPrefix: 'team/salesnav',
+  alarmEmail: 'ops@example.com',
+  mapConcurrency: '6',
+  scheduleTimeZone: 'Europe/Paris',
+  lagDays: '2',
+});
+let stack: SalesNavExportStack;
+let template: Template;
+
+beforeAll(() => {
+  stack = new SalesNavExportStack(new App(), 'TestExport', { config });
+  template = Template.fromStack(stack);
+});
+
+type Fn = keyof WorkflowFunctions;
+const ALL: Fn[] = ['planRun', 'createJob', 'checkJob', 'copyToS3', 'recordFailure', 'finishRun'];
+const LINKEDIN: Fn[] = ['planRun', 'createJob', 'checkJob', 'copyToS3'];
+
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const resources = (type: string) => template.findResources(type);
+const bucketArn = () => `<${logicalId(stack.bucket)}.Arn>`;
+const objects = (prefix: string) => `${bucketArn()}/team/salesnav/${prefix}/*`;
+
+/** Every Allow statement of a role's policies, as `action → flattened resources`. */
+function grants(roleConstruct: IConstruct): Map<string, string[]> {
+  const roleId = stack.getLogicalId(roleConstruct.node.defaultChild as CfnElement);
+  const result = new Map<string, string[]>();
+  for (const policy of Object.values(resources('AWS::IAM::Policy'))) {
+    const roles = policy.Properties.Roles as { Ref: string }[];
+    if (!roles.some((r) => r.Ref === roleId)) continue;
+    for (const s of policy.Properties.PolicyDocument.Statement as Record<string, unknown>[]) {
+      expect(s.Effect).toBe('Allow');
+      for (const action of [s.Action].flat() as string[]) {
+        const list = result.get(action) ?? [];
+        list.push(...[s.Resource].flat().map(flattenIntrinsics));
+        result.set(action, list);
+      }
+    }
+  }
+  return result;
+}
+
+const functionGrants = (fn: Fn) => grants(stack.functions[fn].role ?? stack.functions[fn]);
+const s3Actions = (g: Map<string, string[]>) => [...g.keys()].filter((a) => a.startsWith('s3:')).sort();
+
+/** A state machine's ASL with CloudFormation references flattened (`<ExportJobXXXX>`). */
+function definition(id: 'ExportRun' | 'ExportJob'): Record<string, unknown> {
+  const machine = stack.node.findChild(id);
+  const props = resources('AWS::StepFunctions::StateMachine')[logicalId(machine)]?.Properties;
+  const [separator, parts] = props.DefinitionString['Fn::Join'] as [string, unknown[]];
+  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : flattenIntrinsics(p))).join(separator));
+}
+
+/** Every state, Map item processors included. */
+function allStates(def: Record<string, unknown>): [string, Record<string, unknown>][] {
+  return Object.entries(def.States as Record<string, Record<string, unknown>>).flatMap(([name, state]) => [
+    [name, state] as [string, Record<string, unknown>],
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor as Record<string, unknown>) : []),
+  ]);
+}
+
+describe('export bucket', () => {
+  it('creates the data bucket and its access-log bucket, both hardened and retained', () => {
+    const buckets = resources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(2);
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.Properties).toMatchObject({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      });
+    }
+  });
+
+  it('versions the data bucket, logs its access and expires objects per the retention', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: {
+        DestinationBucketName: {
+          Ref: logicalId(stack.node.findChild('Exports').node.findChild('AccessLogs')),
+        },
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+          Match.objectLike({
+            Status: 'Enabled',
+            ExpirationInDays: 90,
+            NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+          }),
+          Match.objectLike({ Status: 'Enabled', ExpiredObjectDeleteMarker: true }),
+        ]),
+      },
+    });
+  });
+
+  it('denies every request without TLS (and below TLS 1.2) on both buckets', () => {
+    const policies = Object.values(resources('AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+          }),
+        ]),
+      );
+    }
+  });
+});
+
+describe('token secret', () => {
+  it('is created with an empty placeholder, explains how to fill it, and is retained', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        SecretString: '{"accessToken":"","expiresAt":""}',
+        Description: Match.stringLikeRegexp('put-secret-value'),
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('are exactly the six pipeline functions: nodejs22.x on arm64, traced, logging to their own log group', () => {
+    const functions = resources('AWS::Lambda::Function');
+    expect(Object.keys(functions).sort()).toEqual(ALL.map((fn) => logicalId(stack.functions[fn])).sort());
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
+    }
+    for (const group of Object.values(resources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('give every function the settings, the destination and Powertools configuration', () => {
+    for (const fn of ALL) {
+      const env =
+        resources('AWS::Lambda::Function')[logicalId(stack.functions[fn])]?.Properties.Environment.Variables;
+      expect(JSON.parse(env.EXPORT_SETTINGS)).toEqual(config.settings);
+      expect(JSON.parse(env.EXPORT_SETTINGS).lagDays).toBe(2);
+      expect(env).toMatchObject({
+        BUCKET_NAME: { Ref: logicalId(stack.bucket) },
+        BUCKET_PREFIX: 'team/salesnav',
+        POWERTOOLS_SERVICE_NAME: 'salesnav-export',
+        POWERTOOLS_METRICS_NAMESPACE: 'SalesNavExport',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect('TOKEN_SECRET_ARN' in env).toBe(LINKEDIN.includes(fn));
+    }
+  });
+
+  it('sizes CopyToS3 for streaming large files', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Streams'),
+      Timeout: 900,
+      MemorySize: 1024,
+    });
+  });
+});
+
+describe('least-privilege IAM', () => {
+  it('uses no managed policy and no wildcard action', () => {
+    for (const role of Object.values(resources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+    for (const fn of ALL) {
+      expect([...functionGrants(fn).keys()].filter((a) => a.includes('*'))).toEqual([]);
+    }
+  });
+
+  it('lets only the functions that call LinkedIn read the token secret', () => {
+    const secretRef = `<${logicalId(stack.tokenSecret)}>`;
+    for (const fn of ALL) {
+      expect(functionGrants(fn).get('secretsmanager:GetSecretValue')).toEqual(
+        LINKEDIN.includes(fn) ? [secretRef] : undefined,
+      );
+    }
+  });
+
+  it('scopes S3 object access to key prefixes, per function', () => {
+    const expected: Record<Fn, Record<string, string[]>> = {
+      planRun: { 's3:GetObject': [objects('sales-navigator')], 's3:PutObject': [objects('manifests')] },
+      createJob: {},
+      checkJob: { 's3:GetObject': [objects('sales-navigator')], 's3:PutObject': [objects('manifests')] },
+      copyToS3: {
+        's3:PutObject': [objects('manifests'), objects('sales-navigator')],
+        's3:AbortMultipartUpload': [objects('sales-navigator')],
+      },
+      recordFailure: { 's3:PutObject': [objects('manifests')] },
+      finishRun: { 's3:GetObject': [objects('manifests')], 's3:PutObject': [objects('manifests')] },
+    };
+    for (const fn of ALL) {
+      const g = functionGrants(fn);
+      const objectActions = Object.fromEntries(
+        s3Actions(g)
+          .filter((a) => a !== 's3:ListBucket')
+          .map((a) => [a, (g.get(a) ?? []).sort()]),
+      );
+      expect(objectActions, fn).toEqual(
+        Object.fromEntries(Object.entries(expected[fn]).map(([a, r]) => [a, [...r].sort()])),
+      );
+      // Readers may list (a missing key must answer 404, not 403), on this bucket only.
+      expect(g.get('s3:ListBucket'), fn).toEqual('s3:GetObject' in expected[fn] ? [bucketArn()] : undefined);
+    }
+  });
+
+  it('lets ExportJob start executions of itself and follow them (.sync), and ExportRun start ExportJob', () => {
+    const selfArn =
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:TestExport-ExportJob';
+    const job = grants(stack.exportJob.role);
+    expect(job.get('states:StartExecution')).toEqual([selfArn]);
+    expect(job.get('states:DescribeExecution')).toEqual([
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:TestExport-ExportJob*',
+    ]);
+    expect(job.get('states:StopExecution')).toEqual(job.get('states:DescribeExecution'));
+    for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
+      expect(job.get(action)?.[0]).toMatch(/:rule\/StepFunctionsGetEventsForStepFunctionsExecutionRule$/);
+    }
+    expect(grants(stack.exportRun.role).get('states:StartExecution')).toEqual([
+      `<${logicalId(stack.exportJob)}>`,
+    ]);
+  });
+});
+
+describe('state machines', () => {
+  it('are two named STANDARD state machines, logging every event without payloads, traced', () => {
+    for (const name of ['ExportRun', 'ExportJob']) {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: `TestExport-${name}`,
+        StateMachineType: 'STANDARD',
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+        TracingConfiguration: { Enabled: true },
+      });
+    }
+  });
+
+  it('ExportRun starts one ExportJob execution per item, at the configured concurrency', () => {
+    const states = allStates(definition('ExportRun'));
+    const starts = states.filter(([, s]) =>
+      String(s.Resource).includes(':states:::states:startExecution.sync'),
+    );
+    expect(starts).toHaveLength(1);
+    expect((starts[0]?.[1].Parameters as Record<string, unknown>).StateMachineArn).toBe(
+      `<${logicalId(stack.exportJob)}>`,
+    );
+    expect(states.map(([, s]) => s.MaxConcurrency)).toContain(6);
+  });
+
+  it('ExportJob splits a window by starting executions of itself, by name', () => {
+    const starts = allStates(definition('ExportJob')).filter(([, s]) =>
+      String(s.Resource).includes(':states:::states:startExecution.sync'),
+    );
+    expect(starts.map(([, s]) => (s.Parameters as Record<string, unknown>).StateMachineArn)).toEqual([
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:TestExport-ExportJob',
+    ]);
+  });
+
+  it('retries exactly the retryable named errors and catches everything into RecordFailure', () => {
+    const states = [...allStates(definition('ExportRun')), ...allStates(definition('ExportJob'))];
+    const retried = new Set(
+      states.flatMap(([, s]) =>
+        ((s.Retry ?? []) as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals),
+      ),
+    );
+    const named = [...retried].filter((e) => !e.startsWith('Lambda.') && !e.startsWith('States.'));
+    expect(named.sort()).toEqual([...RETRYABLE_ERRORS].sort());
+    for (const name of ['CreateJob', 'CheckJob', 'CopyToS3']) {
+      const state = states.find(([n]) => n === name)?.[1];
+      expect(state?.Catch, name).toEqual([
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' }),
+      ]);
+    }
+  });
+});
+
+describe('schedule', () => {
+  it('starts ExportRun with the default window input, in the configured time zone', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 7 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { Ref: logicalId(stack.exportRun) },
+        Input: '{}',
+        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+      },
+    });
+  });
+});
+
+describe('alarms', () => {
+  const topicRef = () => ({ Ref: logicalId(stack.alarmTopic) });
+
+  it('subscribes the configured email to a TLS-only topic', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: topicRef(),
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms when an ExportRun execution fails, times out or is aborted', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef()],
+      Metrics: Match.arrayWith(
+        ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((metricName) =>
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'AWS/States',
+                MetricName: metricName,
+                Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack.exportRun) } }],
+              },
+              Stat: 'Sum',
+            }),
+          }),
+        ),
+      ),
+    });
+  });
+
+  it('alarms a week before the LinkedIn token expires', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SalesNavExport',
+      MetricName: 'TokenExpiresInDays',
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 7,
+      AlarmActions: [topicRef()],
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('gives the names and ARNs an operator needs, and a ready start-execution command', () => {
+    for (const name of ['BucketName', 'TokenSecretArn', 'ExportRunArn', 'ExportJobArn', 'AlarmTopicArn']) {
+      template.hasOutput(name, {});
+    }
+    const command = flattenIntrinsics(
+      template.findOutputs('StartExecutionCommand').StartExecutionCommand?.Value,
+    );
+    expect(command).toBe(
+      `aws stepfunctions start-execution --state-machine-arn <${logicalId(stack.exportRun)}> --input '{}'`,
+    );
+  });
+});
