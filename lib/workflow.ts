@@ -71,7 +71,7 @@ function taskTimeout(step: keyof WorkflowFunctions): sfn.Timeout {
 }
 
 /** Lambda-side errors worth retrying: throttling, 5xx/network, and expired or cut-off downloads. */
-const LINKEDIN_TRANSIENT = ['LinkedInTransientError'];
+const LINKEDIN_TRANSIENT = ['LinkedInTransientError', 'AwsTransientError'];
 const LINKEDIN_THROTTLED = ['LinkedInThrottledError'];
 const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
 
@@ -96,7 +96,10 @@ function stateStep(
   });
 }
 
-/** LinkedIn calls: a 429 outlasting the client's in-process wait, or a 5xx, is retried with backoff. */
+/**
+ * LinkedIn calls: a 429 outlasting the client's in-process wait, or a 5xx (LinkedIn's, or Secrets
+ * Manager's while reading the token), is retried with backoff.
+ */
 function retryLinkedIn<T extends sfn.TaskStateBase>(task: T): T {
   task
     .addRetry({

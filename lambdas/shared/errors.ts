@@ -62,6 +62,13 @@ export class LinkedInResponseError extends NamedError {
   }
 }
 
+/** An AWS dependency (Secrets Manager, S3) failed in a way worth retrying (throttling, 5xx, network). */
+export class AwsTransientError extends NamedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AwsTransientError', message, options);
+  }
+}
+
 /** Any other 4xx from LinkedIn (400, 404, ...). Never retried. */
 export class LinkedInRequestError extends NamedError {
   constructor(
@@ -127,6 +134,7 @@ export const RETRYABLE_ERRORS = [
   'LinkedInTransientError',
   'DownloadUrlExpiredError',
   'DownloadIncompleteError',
+  'AwsTransientError',
 ] as const;
 
 /** Shape of an error as recorded in the manifest. Never contains a token or a signed URL. */

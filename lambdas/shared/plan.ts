@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { mapLimit } from './concurrency.ts';
 import { addDays, daysBetween, utcDay } from './days.ts';
 import type { Deps } from './deps.ts';
-import { ConfigurationError, InvalidInputError, PlanTooLargeError } from './errors.ts';
+import { ConfigurationError, InvalidInputError, LinkedInResponseError, PlanTooLargeError } from './errors.ts';
 import type { Lane, PlanOutput } from './item-state.ts';
 import { itemKey, itemRecordKey, planKey } from './keys.ts';
 import {
@@ -38,7 +38,14 @@ export const RunInputSchema = z
         path: [input.from === undefined ? 'from' : 'to'],
         message: 'from and to must be given together (or neither, for the default window)',
       });
-    } else if (input.from && input.to && input.from >= input.to) {
+    } else if (
+      input.from &&
+      input.to &&
+      IsoDaySchema.safeParse(input.from).success &&
+      IsoDaySchema.safeParse(input.to).success &&
+      input.from >= input.to
+    ) {
+      // (zod 4 runs this refinement even when a field failed: only compare two real days)
       ctx.addIssue({
         code: 'custom',
         path: ['to'],
@@ -122,6 +129,13 @@ export function splitRange(
 async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): Promise<string[]> {
   const all = await deps.linkedin.listContracts();
   const reportable = new Set(all.filter((c) => c.hasReportingAccess).map((c) => c.contract));
+  const unusable = [...reportable].filter((urn) => !ContractUrnSchema.safeParse(urn).success);
+  if (unusable.length) {
+    // Its id becomes part of S3 keys: refuse loudly rather than skip a contract silently.
+    throw new LinkedInResponseError(
+      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${unusable.join(', ')}`,
+    );
+  }
   if (!input.contracts) {
     if (reportable.size === 0) {
       throw new ConfigurationError(

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { ConfigurationError, LinkedInAuthError } from './errors.ts';
+import { AwsTransientError, ConfigurationError, LinkedInAuthError } from './errors.ts';
 import { logger, metrics } from './powertools.ts';
 
 /** Returns the LinkedIn access token to send as `Authorization: Bearer <token>`. */
@@ -58,7 +58,10 @@ export function secretTokenProvider(opts: {
       if (CONFIGURATION_FAILURES.has(name)) {
         throw new ConfigurationError(`cannot read the LinkedIn token secret ${secretId} (${name})`);
       }
-      throw err;
+      // Throttling, 5xx, network: a named error the state machine retries.
+      throw new AwsTransientError(`cannot read the LinkedIn token secret ${secretId} (${name || 'error'})`, {
+        cause: err,
+      });
     }
     let json: unknown;
     try {
