@@ -58,13 +58,13 @@ const settingsShape = SettingsSchema.shape;
 export const ConfigSchema = z
   .object({
     /**
-     * CloudFormation stack name; the state machines are named `<stackName>-ExportRun` and
-     * `<stackName>-ExportJob` (at most 80 characters), hence the 70-character limit.
+     * CloudFormation stack name. It also names the state machines (`<stackName>-ExportRun`,
+     * `<stackName>-ExportJob`) and the schedule group (at most 64 characters), hence its limit.
      * @default 'SalesNavExport'
      */
     stackName: z
       .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,69}$/, 'must start with a letter and use only letters, digits and -')
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must start with a letter and use only letters, digits and -')
       .default('SalesNavExport'),
     /**
      * Run the cdk-nag AwsSolutions checks during synthesis (`-c nag=true`); unacknowledged findings fail it.

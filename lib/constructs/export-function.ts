@@ -11,7 +11,10 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface ExportFunctionProps
-  extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'logGroup' | 'role' | 'bundling'> {
+  extends Omit<
+    NodejsFunctionProps,
+    'runtime' | 'architecture' | 'logGroup' | 'logRetention' | 'role' | 'bundling'
+  > {
   /** Absolute path of the handler module. */
   readonly entry: string;
   /**
@@ -48,7 +51,14 @@ export interface ExportFunctionProps
  */
 export class ExportFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ExportFunctionProps) {
-    const { logRetention = RetentionDays.ONE_MONTH, environment, ...rest } = props;
+    const {
+      logRetention = RetentionDays.ONE_MONTH,
+      handler = 'handler',
+      memorySize = 256,
+      timeout = Duration.minutes(1),
+      environment,
+      ...rest
+    } = props;
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention,
       // Operational logs only (no tokens, no CSV content): they go with the stack.
@@ -60,10 +70,10 @@ export class ExportFunction extends NodejsFunction {
     });
     logGroup.grantWrite(role);
     super(scope, id, {
-      handler: 'handler',
-      memorySize: 256,
-      timeout: Duration.minutes(1),
       ...rest,
+      handler,
+      memorySize,
+      timeout,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, followExecution, main, USAGE } from '#local/cli';
 import { type Emulator, startEmulator } from '#local/emulator/server';
+import { addDays, utcDay } from '#shared/days';
 import type { Manifest } from '#shared/finish';
 import { itemKey } from '#shared/keys';
 import { DATASETS, type Dataset } from '#shared/types';
@@ -61,7 +62,9 @@ async function manifestOf(run: CliRun, dest: string): Promise<Manifest> {
 }
 
 function csvKeys(contracts: string[], datasets: readonly Dataset[]): string[] {
-  return contracts.flatMap((contract) => datasets.map((dataset) => itemKey({ contract, dataset, ...WINDOW }))).sort();
+  return contracts
+    .flatMap((contract) => datasets.map((dataset) => itemKey({ contract, dataset, ...WINDOW })))
+    .sort();
 }
 
 /** The summary table's data rows (everything between the header and the `Run ...:` line). */
@@ -131,6 +134,22 @@ describe('arguments', () => {
     expect(await filesUnder(dest)).toEqual([]);
   });
 
+  it('a --to after today exits 2 naming the day (checked by PlanRun)', async () => {
+    const today = utcDay(new Date());
+    const dest = await tempDir();
+    const run = await cli([
+      '--local',
+      '--dest',
+      dest,
+      '--from',
+      addDays(today, -1),
+      '--to',
+      addDays(today, 2),
+    ]);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.err.at(-1)).toContain(`${addDays(today, 2)} is after today`);
+  });
+
   it('--api-url without LINKEDIN_ACCESS_TOKEN exits 2 naming the variable', async () => {
     for (const env of [{}, { LINKEDIN_ACCESS_TOKEN: '  ' }]) {
       const run = await cli(['--local', '--api-url', 'http://127.0.0.1:9/v2', ...RANGE], env);
@@ -149,7 +168,8 @@ describe('--local with the built-in emulator', () => {
     const expected = csvKeys([EMEA, AMERICAS], DATASETS);
     const rows = tableRows(run);
     expect(rows).toHaveLength(expected.length);
-    for (const row of rows) expect(row).toMatch(/^EXPORTED\s+\w+\s+100[12]\s+2024-05-01\.\.2024-05-03\s+10\s/);
+    for (const row of rows)
+      expect(row).toMatch(/^EXPORTED\s+\w+\s+100[12]\s+2024-05-01\.\.2024-05-03\s+10\s/);
     expect(rows.map((r) => r.split(/\s+/).at(-1)).sort()).toEqual(expected);
     expect(run.err.some((l) => l.startsWith('[6/6] 6 exported, 0 failed'))).toBe(true);
 
@@ -180,16 +200,10 @@ describe('--local with the built-in emulator', () => {
 describe('--local --api-url against a separately started LinkedIn', () => {
   let emulator: Emulator;
   let env: NodeJS.ProcessEnv;
-  const api = (dest: string, ...more: string[]) => [
-    '--local',
-    '--api-url',
-    emulator.url,
-    '--allow-download-host',
-    '127.0.0.1',
-    '--dest',
-    dest,
-    ...RANGE,
-    ...more,
+  /** argv of a local run against `emulator`; its media host must be allowed explicitly. */
+  const api = (dest: string, more: string[] = [], allowHosts = ['127.0.0.1']) => [
+    ...['--local', '--api-url', emulator.url, '--dest', dest, ...RANGE, ...more],
+    ...allowHosts.flatMap((host) => ['--allow-download-host', host]),
   ];
 
   beforeAll(async () => {
@@ -207,7 +221,7 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     const expected = csvKeys([EMEA], ['seat', 'activityOutcome']);
     const jobsBefore = emulator.jobs().length;
 
-    const first = await cli(api(dest, ...filters), env);
+    const first = await cli(api(dest, filters), env);
     expect(first.code).toBe(EXIT.ok);
     const exported = await manifestOf(first, dest);
     expect(exported.contracts).toEqual([EMEA]);
@@ -217,7 +231,7 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     expect((await filesUnder(dest)).filter((f) => f.startsWith('sales-navigator/'))).toEqual(expected);
     expect(emulator.jobs().length - jobsBefore).toBe(2);
 
-    const rerun = await cli(api(dest, ...filters), env);
+    const rerun = await cli(api(dest, filters), env);
     expect(rerun.code).toBe(EXIT.ok);
     const skipped = await manifestOf(rerun, dest);
     expect(skipped.runId).not.toBe(exported.runId);
@@ -225,7 +239,7 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     expect(tableRows(rerun).every((r) => r.startsWith('SKIPPED '))).toBe(true);
     expect(emulator.jobs().length - jobsBefore).toBe(2);
 
-    const forced = await cli(api(dest, ...filters, '--force'), env);
+    const forced = await cli(api(dest, [...filters, '--force']), env);
     expect(forced.code).toBe(EXIT.ok);
     const again = await manifestOf(forced, dest);
     expect(again.force).toBe(true);
@@ -235,7 +249,7 @@ describe('--local --api-url against a separately started LinkedIn', () => {
 
   it('a wrong token fails the run at PlanRun: exit 1, the message is about the token, nothing is written', async () => {
     const dest = await tempDir();
-    const run = await cli(api(dest, '--contract', EMEA), { LINKEDIN_ACCESS_TOKEN: 'not-the-right-token' });
+    const run = await cli(api(dest, ['--contract', EMEA]), { LINKEDIN_ACCESS_TOKEN: 'not-the-right-token' });
     expect(run.code).toBe(EXIT.failed);
     expect(run.err.join('\n')).toMatch(/LinkedInAuthError: .*access token/);
     expect(run.text).not.toContain(emulator.token);
@@ -253,20 +267,27 @@ describe('--local --api-url against a separately started LinkedIn', () => {
 
   it('without --allow-download-host the emulator download URL is refused: the items fail, exit 1', async () => {
     const dest = await tempDir();
-    const argv = api(dest, '--contract', EMEA, '--datasets', 'seat', '--time-scale', '0.0005');
-    const run = await cli(argv.filter((a, i) => a !== '127.0.0.1' && argv[i + 1] !== '127.0.0.1'), env);
+    const run = await cli(
+      api(dest, ['--contract', EMEA, '--datasets', 'seat', '--time-scale', '0.0005'], []),
+      env,
+    );
     expect(run.code).toBe(EXIT.failed);
     const manifest = await manifestOf(run, dest);
     expect(manifest.items).toEqual([
-      expect.objectContaining({ status: 'FAILED', error: expect.objectContaining({ name: 'DownloadUrlRejectedError' }) }),
+      expect.objectContaining({
+        status: 'FAILED',
+        error: expect.objectContaining({ name: 'DownloadUrlRejectedError' }),
+      }),
     ]);
     expect(run.text).not.toMatch(/sig=/);
   });
 
   it('a lane that keeps failing: exit 1, the manifest and the table show the FAILED item, the rest is exported', async () => {
-    emulator.setScenario(EMEA, 'activity', { failJob: { status: 'FAILED_DUE_TO_INTERNAL_ERROR', times: 99 } });
+    emulator.setScenario(EMEA, 'activity', {
+      failJob: { status: 'FAILED_DUE_TO_INTERNAL_ERROR', times: 99 },
+    });
     const dest = await tempDir();
-    const run = await cli(api(dest, '--contract', EMEA, '--time-scale', '0.0005'), env);
+    const run = await cli(api(dest, ['--contract', EMEA, '--time-scale', '0.0005']), env);
 
     expect(run.code).toBe(EXIT.failed);
     const manifest = await manifestOf(run, dest);
@@ -283,7 +304,9 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     expect(failed[0]?.error?.message).toContain('FAILED_DUE_TO_INTERNAL_ERROR');
     expect(failed[0]?.attempts).toBeGreaterThan(1);
     const failedRow = tableRows(run).find((r) => r.startsWith('FAILED '));
-    expect(failedRow).toMatch(/^FAILED\s+activity\s+1001\s+2024-05-01\.\.2024-05-03\s.*ExportJobFailedError: /);
+    expect(failedRow).toMatch(
+      /^FAILED\s+activity\s+1001\s+2024-05-01\.\.2024-05-03\s.*ExportJobFailedError: /,
+    );
     expect(failedRow).toContain('FAILED_DUE_TO_INTERNAL_ERROR');
     expect(await filesUnder(join(dest, 'sales-navigator'))).toEqual(
       csvKeys([EMEA], ['seat', 'activityOutcome']).map((k) => k.replace('sales-navigator/', '')),
@@ -316,7 +339,10 @@ describe('AWS mode (--state-machine-arn)', () => {
 
     expect(await followExecution(new SFNClient({}), ARN, input, cliIo, 1)).toBe(EXIT.ok);
     const [start] = sfn.commandCalls(StartExecutionCommand);
-    expect(start?.args[0].input).toMatchObject({ stateMachineArn: ARN, name: expect.stringMatching(/^cli-/) });
+    expect(start?.args[0].input).toMatchObject({
+      stateMachineArn: ARN,
+      name: expect.stringMatching(/^cli-/),
+    });
     expect(JSON.parse(start?.args[0].input.input ?? '')).toEqual(input);
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(3);
     expect(out).toEqual([output]);

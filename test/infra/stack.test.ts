@@ -182,11 +182,21 @@ describe('functions', () => {
     }
   });
 
-  it('sizes CopyToS3 for streaming large files', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('^Streams'),
-      Timeout: 900,
-      MemorySize: 1024,
+  it('sizes CopyToS3 for streaming large files, the others for short I/O-bound steps', () => {
+    const sizes = Object.fromEntries(
+      ALL.map((fn) => {
+        const { Timeout, MemorySize } =
+          resources('AWS::Lambda::Function')[logicalId(stack.functions[fn])]?.Properties ?? {};
+        return [fn, [Timeout, MemorySize]];
+      }),
+    );
+    expect(sizes).toEqual({
+      planRun: [300, 256],
+      createJob: [60, 256],
+      checkJob: [60, 256],
+      copyToS3: [900, 1024],
+      recordFailure: [60, 256],
+      finishRun: [300, 256],
     });
   });
 });
@@ -272,10 +282,9 @@ describe('state machines', () => {
     const starts = states.filter(([, s]) =>
       String(s.Resource).includes(':states:::states:startExecution.sync'),
     );
-    expect(starts).toHaveLength(1);
-    expect((starts[0]?.[1].Parameters as Record<string, unknown>).StateMachineArn).toBe(
+    expect(starts.map(([, s]) => (s.Parameters as Record<string, unknown>).StateMachineArn)).toEqual([
       `<${logicalId(stack.exportJob)}>`,
-    );
+    ]);
     expect(states.map(([, s]) => s.MaxConcurrency)).toContain(6);
   });
 

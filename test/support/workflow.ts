@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach } from 'vitest';
-import { type Emulator, type EmulatorOptions, startEmulator } from '#local/emulator/server';
 import { localDeps } from '#local/deps';
+import { type Emulator, type EmulatorOptions, startEmulator } from '#local/emulator/server';
 import { type LocalRunResult, type ProgressEvent, runExportLocally } from '#local/executor';
 import { FolderStore } from '#local/folder-store';
 import { dayToMs } from '#shared/days';
@@ -70,7 +70,12 @@ export async function openDestination(kind: DestinationKind): Promise<Destinatio
       allKeys: async () =>
         (await readdir(dir, { recursive: true, withFileTypes: true }))
           .filter((entry) => entry.isFile())
-          .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1).split('\\').join('/'))
+          .map((entry) =>
+            join(entry.parentPath, entry.name)
+              .slice(dir.length + 1)
+              .split('\\')
+              .join('/'),
+          )
           .sort(),
       close: () => rm(dir, { recursive: true, force: true }),
     };

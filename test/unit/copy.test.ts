@@ -6,8 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-// @ts-expect-error s3rver ships no type declarations
-import S3rver from 's3rver';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FolderStore } from '#local/folder-store';
 import { type CopyDeps, copyExportToStore } from '#shared/copy';
@@ -19,10 +17,11 @@ import {
   LinkedInResponseError,
 } from '#shared/errors';
 import type { ExportJob, LinkedInApi } from '#shared/linkedin-api';
-import { createS3Client, S3ObjectStore } from '#shared/s3-store';
+import { S3ObjectStore } from '#shared/s3-store';
 import { parseSettings } from '#shared/settings';
 import type { ObjectStore } from '#shared/store';
 import type { ExportItem } from '#shared/types';
+import { type LocalS3, startS3rver } from '../support/s3rver.ts';
 
 const NOW = Date.parse('2025-03-02T08:00:00Z');
 const JOB_ID = 4711;
@@ -84,9 +83,8 @@ interface Destination {
   metadata?(key: string): Promise<Record<string, string> | undefined>;
 }
 
-let s3rver: { run(): Promise<AddressInfo>; close(): Promise<void> };
+let s3rver: LocalS3;
 let s3Client: S3Client;
-let s3rverDir: string;
 const folderDirs: string[] = [];
 
 const destinations: Record<'folder' | 's3', () => Promise<Destination>> = {
@@ -122,28 +120,14 @@ beforeAll(async () => {
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  s3rverDir = await mkdtemp(join(tmpdir(), 'copy-s3rver-'));
-  s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: s3rverDir,
-    configureBuckets: [{ name: 'exports' }],
-  });
-  const { port } = await s3rver.run();
-  s3Client = createS3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  s3rver = await startS3rver({ bucket: 'exports' });
+  s3Client = s3rver.client;
 });
 
 afterAll(async () => {
   server.closeAllConnections();
   server.close();
-  s3Client.destroy();
   await s3rver.close();
-  await rm(s3rverDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {

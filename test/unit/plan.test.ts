@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { daysBetween } from '#shared/days';
-import { ConfigurationError, InvalidInputError, PlanTooLargeError } from '#shared/errors';
+import {
+  ConfigurationError,
+  InvalidInputError,
+  LinkedInResponseError,
+  PlanTooLargeError,
+} from '#shared/errors';
 import { parseRunInput, planRun, resolveRange, splitRange } from '#shared/plan';
 import type { SettingsInput } from '#shared/settings';
 import type { ItemRecord } from '#shared/types';
@@ -312,6 +317,23 @@ describe('planRun', () => {
     await expect(planRun(event({ contracts: ['urn:li:salesContract:Z'] }), setup())).rejects.toThrow(
       'contracts.0: urn:li:salesContract:Z is not a contract of this token',
     );
+  });
+
+  it('refuses a reportable contract whose URN cannot be part of an S3 key, and ignores one without access', async () => {
+    const odd = { contract: 'urn:li:salesContract:a/b', name: 'Odd', hasReportingAccess: true };
+    const refused = fakeDeps({ now: STARTED_AT, linkedin: new FakeLinkedIn([contract('A'), odd]) });
+
+    const error = await planRun(event({}), refused).catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(LinkedInResponseError);
+    expect((error as Error).message).toContain('cannot use as S3 key parts: urn:li:salesContract:a/b');
+    expect(refused.store.keys()).toEqual([]);
+
+    const ignored = fakeDeps({
+      now: STARTED_AT,
+      linkedin: new FakeLinkedIn([contract('A'), { ...odd, hasReportingAccess: false }]),
+    });
+    expect((await planRun(event({}), ignored)).planned).toBe(3);
   });
 
   it('fails as a configuration problem when the token has no reportable contract', async () => {

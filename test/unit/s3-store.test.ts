@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
@@ -13,11 +10,10 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-// @ts-expect-error s3rver ships no type declarations
-import S3rver from 's3rver';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '#shared/errors';
 import { createS3Client, parseS3Url, S3ObjectStore } from '#shared/s3-store';
+import { type LocalS3, startS3rver } from '../support/s3rver.ts';
 
 const MiB = 1024 * 1024;
 const meta = { $metadata: {} };
@@ -141,39 +137,19 @@ describe('S3ObjectStore (mocked S3)', () => {
   });
 });
 
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-
 describe('S3ObjectStore (s3rver)', () => {
-  let directory: string;
-  let server: S3rverInstance;
+  let server: LocalS3;
   let client: S3Client;
   let store: S3ObjectStore;
 
   beforeAll(async () => {
-    directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory,
-      configureBuckets: [{ name: 'bkt' }],
-    });
-    const { port } = await server.run();
-    client = createS3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    server = await startS3rver({ bucket: 'bkt' });
+    client = server.client;
     store = new S3ObjectStore({ client, bucket: 'bkt', prefix: 'root' });
   });
 
   afterAll(async () => {
-    client?.destroy();
     await server?.close();
-    await rm(directory, { recursive: true, force: true });
   });
 
   /** `total` bytes of a repeating pattern, in 64 KiB chunks; then `error`, if given. */

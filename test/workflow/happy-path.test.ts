@@ -22,8 +22,16 @@ describe.each(DESTINATIONS)('a complete run into %s', (destination) => {
 
     expect(result).toMatchObject({ runId: 'run-happy', status: 'SUCCEEDED' });
     expect(result.error).toBeUndefined();
-    const expectedItems = REPORTABLE.flatMap((contract) => DATASETS.map((dataset) => item(contract, dataset)));
-    expect(events).toContainEqual({ type: 'planned', runId: 'run-happy', planned: 6, skipped: 0, toExport: 6 });
+    const expectedItems = REPORTABLE.flatMap((contract) =>
+      DATASETS.map((dataset) => item(contract, dataset)),
+    );
+    expect(events).toContainEqual({
+      type: 'planned',
+      runId: 'run-happy',
+      planned: 6,
+      skipped: 0,
+      toExport: 6,
+    });
 
     let totalBytes = 0;
     let totalRows = 0;
@@ -75,7 +83,11 @@ describe.each(DESTINATIONS)('a complete run into %s', (destination) => {
       summary: { planned: 6, exported: 6, skipped: 0, failed: 0, bytes: totalBytes, rows: totalRows },
     });
     expect(manifest?.items).toHaveLength(6);
-    expect(result.output).toEqual({ runId: 'run-happy', manifestKey: 'manifests/run-happy.json', summary: manifest?.summary });
+    expect(result.output).toEqual({
+      runId: 'run-happy',
+      manifestKey: 'manifests/run-happy.json',
+      summary: manifest?.summary,
+    });
 
     // The contract without reporting access is neither planned nor asked for.
     expect(manifest?.contracts).not.toContain(CONTRACT_NO_ACCESS);

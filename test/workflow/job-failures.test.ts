@@ -33,7 +33,9 @@ describe.each([
   'FAILED_DUE_TO_INTERNAL_ERROR',
 ] as const)('jobs ending %s', (status) => {
   it.each([1, LIMIT])('are re-created %i time(s), then the item is EXPORTED', async (times) => {
-    const env = await start({ emulator: { scenarios: { [CONTRACT_A]: { activity: { failJob: { status, times } } } } } });
+    const env = await start({
+      emulator: { scenarios: { [CONTRACT_A]: { activity: { failJob: { status, times } } } } },
+    });
     const { result, manifest } = await env.run(INPUT, `run-${status}-${times}`);
 
     expect(result.status).toBe('SUCCEEDED');
@@ -77,7 +79,9 @@ describe.each([
 describe('jobs ending FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR', () => {
   it('split the window in halves, and halves again, until every piece fits', async () => {
     // Three days, at most one per file: [01,04) → [01,02) + [02,04) → [02,03) + [03,04).
-    const env = await start({ emulator: { scenarios: { [CONTRACT_A]: { activity: { maxDaysPerFile: 1 } } } } });
+    const env = await start({
+      emulator: { scenarios: { [CONTRACT_A]: { activity: { maxDaysPerFile: 1 } } } },
+    });
     const { result, manifest, events } = await env.run(INPUT, 'run-split');
 
     expect(result.status).toBe('SUCCEEDED');
@@ -101,10 +105,17 @@ describe('jobs ending FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR', () => {
       [window('2026-10-02', '2026-10-03'), 'COMPLETED'],
       [window('2026-10-03', '2026-10-04'), 'COMPLETED'],
     ]);
-    expect(events.filter((e) => e.type === 'split').map((e) => (e.type === 'split' ? e.halves : 0))).toEqual([2, 2]);
+    expect(events.filter((e) => e.type === 'split').map((e) => (e.type === 'split' ? e.halves : 0))).toEqual([
+      2, 2,
+    ]);
 
     for (const piece of pieces) {
-      const job = jobs.find((j) => j.window.startAt === Date.parse(`${piece.start}T00:00:00Z`) && j.status === 'COMPLETED' && j.window.endAt === Date.parse(`${piece.end}T00:00:00Z`));
+      const job = jobs.find(
+        (j) =>
+          j.window.startAt === Date.parse(`${piece.start}T00:00:00Z`) &&
+          j.status === 'COMPLETED' &&
+          j.window.endAt === Date.parse(`${piece.end}T00:00:00Z`),
+      );
       expect(recordOf(manifest, piece)).toMatchObject({
         status: 'EXPORTED',
         key: itemKey(piece),

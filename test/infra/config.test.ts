@@ -1,0 +1,164 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Config, loadConfig } from '#lib/config';
+import { flattenIntrinsics } from '#lib/constructs/nag';
+import { SalesNavExportStack } from '#lib/stack';
+import { parseSettings } from '#shared/settings';
+
+describe('loadConfig', () => {
+  it('gives every key its production default', () => {
+    expect(loadConfig({})).toEqual({
+      stackName: 'SalesNavExport',
+      nag: false,
+      bucketPrefix: '',
+      retentionDays: 90,
+      scheduleExpression: 'cron(0 7 * * ? *)',
+      scheduleTimeZone: 'UTC',
+      scheduleEnabled: true,
+      mapConcurrency: 4,
+      logRetentionDays: 30,
+      logLevel: 'INFO',
+      settings: parseSettings({}),
+    } satisfies Config);
+  });
+
+  it('reads the CDK context of a construct, where -c values arrive as strings', () => {
+    const app = new App({
+      context: {
+        mapConcurrency: '12',
+        retentionDays: '30',
+        scheduleEnabled: 'false',
+        logRetentionDays: '90',
+        logLevel: 'debug',
+        bucketPrefix: '/team/salesnav/',
+        allowedDownloadHosts: '127.0.0.1, files.example.com',
+        settings: '{"poll":{"initialSeconds":5},"lagDays":3}',
+        '@aws-cdk/core:someFeatureFlag': true,
+      },
+    });
+    const config = loadConfig(app.node);
+    expect(config).toMatchObject({
+      mapConcurrency: 12,
+      retentionDays: 30,
+      scheduleEnabled: false,
+      logRetentionDays: 90,
+      logLevel: 'DEBUG',
+      bucketPrefix: 'team/salesnav',
+    });
+    expect(config.settings).toMatchObject({
+      allowedDownloadHosts: ['127.0.0.1', 'files.example.com'],
+      lagDays: 3,
+      poll: { initialSeconds: 5, factor: 2 },
+    });
+  });
+
+  it('accepts real JSON types from cdk.json, and lets the flat shortcuts win over settings', () => {
+    const config = loadConfig({
+      mapConcurrency: 8,
+      scheduleEnabled: true,
+      lagDays: 0,
+      allowedDownloadHosts: ['*.licdn.com'],
+      settings: { lagDays: 5, allowedDownloadHosts: ['*.example.com'], maxItemsPerRun: 10 },
+    });
+    expect(config.mapConcurrency).toBe(8);
+    expect(config.settings).toMatchObject({
+      lagDays: 0,
+      allowedDownloadHosts: ['*.licdn.com'],
+      maxItemsPerRun: 10,
+    });
+  });
+
+  it.each([
+    ['mapConcurrency', '41', /mapConcurrency: .*<=40.*\(got "41"\)/],
+    ['mapConcurrency', 'four', /mapConcurrency: .*expected number/],
+    ['retentionDays', '0', /retentionDays: .*>=1/],
+    ['scheduleEnabled', 'yes', /scheduleEnabled: .*expected boolean/],
+    [
+      'scheduleExpression',
+      '0 7 * * *',
+      /scheduleExpression: must be cron\(\.\.\.\), rate\(\.\.\.\) or at\(\.\.\.\)/,
+    ],
+    ['scheduleTimeZone', 'Mars/Olympus_Mons', /scheduleTimeZone: is not an IANA time zone/],
+    ['alarmEmail', 'ops-at-example.com', /alarmEmail: .*email/i],
+    ['logRetentionDays', '10', /logRetentionDays: must be one of 1, 3, 5, 7, 14, 30/],
+    ['logLevel', 'LOUD', /logLevel: /],
+    ['bucketName', 'My_Bucket', /bucketName: is not a valid S3 bucket name/],
+    ['bucketPrefix', 'a//b', /bucketPrefix: must be path segments/],
+    ['bucketPrefix', 'data/*', /bucketPrefix: must be path segments/],
+    ['tokenSecretArn', 'linkedin-token', /tokenSecretArn: must be a Secrets Manager secret ARN/],
+    ['stackName', '1-stack', /stackName: must start with a letter/],
+    ['lagDays', '31', /lagDays: .*<=30/],
+    ['allowedDownloadHosts', '[""]', /allowedDownloadHosts\.0: .*>=1/],
+    ['settings', '{"poll":{"initialSeconds":0}}', /settings\.poll\.initialSeconds: .*>=1/],
+    ['settings', '{"lagdays":2}', /settings: Unrecognized key: "lagdays"/],
+  ])('rejects %s=%s, naming the key', (key, value, message) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(message);
+  });
+
+  it('reports every bad key at once, one per line, with where to fix them', () => {
+    let message = '';
+    try {
+      loadConfig({ mapConcurrency: '0', alarmEmail: 'nope' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    const [headline, ...problems] = message.split('\n');
+    expect(headline).toBe('Invalid CDK context (set it in cdk.json "context" or with -c key=value):');
+    expect(problems.map((line) => line.trim().split(':')[0]).sort()).toEqual([
+      'alarmEmail',
+      'mapConcurrency',
+    ]);
+  });
+});
+
+describe('imported bucket and secret', () => {
+  const bucketName = 'existing-exports';
+  const tokenSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkedin-token-AbCdEf';
+
+  let template: Template;
+
+  beforeAll(() => {
+    // Bundling is skipped: these tests are about the template, not the code.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new SalesNavExportStack(app, 'Imported', {
+      config: loadConfig({ bucketName, tokenSecretArn, bucketPrefix: 'salesnav' }),
+    });
+    template = Template.fromStack(stack);
+  });
+
+  it('creates neither a bucket nor a secret', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  it('points the functions and their grants at the imported ones', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(6);
+    for (const fn of functions) expect(fn.Properties.Environment.Variables.BUCKET_NAME).toBe(bucketName);
+    const linkedin = functions.filter((fn) => 'TOKEN_SECRET_ARN' in fn.Properties.Environment.Variables);
+    expect(linkedin.map((fn) => fn.Properties.Environment.Variables.TOKEN_SECRET_ARN)).toEqual(
+      Array(4).fill(tokenSecretArn),
+    );
+
+    const resources = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Resource: unknown }[]).flatMap((s) =>
+        [s.Resource].flat().map(flattenIntrinsics),
+      ),
+    );
+    expect(resources).toContain(tokenSecretArn);
+    expect(resources).toContain(`arn:<AWS::Partition>:s3:::${bucketName}/salesnav/manifests/*`);
+    expect(resources).toContain(`arn:<AWS::Partition>:s3:::${bucketName}/salesnav/sales-navigator/*`);
+    expect(
+      resources.filter(
+        (r) => r.includes(':s3:::') && !r.startsWith(`arn:<AWS::Partition>:s3:::${bucketName}`),
+      ),
+    ).toEqual([]);
+  });
+
+  it('outputs the imported names', () => {
+    expect(template.findOutputs('BucketName').BucketName?.Value).toBe(bucketName);
+    expect(template.findOutputs('TokenSecretArn').TokenSecretArn?.Value).toBe(tokenSecretArn);
+  });
+});
