@@ -106,15 +106,15 @@ export const ConfigSchema = z
      */
     retentionDays: fromContext(z.number().int().min(1).max(3650)).default(90),
     /**
-     * Complete ARN of an existing Secrets Manager secret holding `{"accessToken","expiresAt"}`,
-     * instead of creating one.
+     * Complete ARN (ending in the 6-character suffix Secrets Manager adds) of an existing secret
+     * holding `{"accessToken","expiresAt"}`, instead of creating one. IAM grants need the complete ARN.
      * @default - a secret with an empty placeholder value is created and retained on stack deletion
      */
     tokenSecretArn: z
       .string()
       .regex(
-        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
-        'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+        'must be the complete ARN of a Secrets Manager secret, with its 6-character suffix (aws secretsmanager describe-secret)',
       )
       .optional(),
     /**

@@ -205,7 +205,7 @@ export class SalesNavExportStack extends Stack {
       description:
         'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: aws secretsmanager ' +
         'put-secret-value --secret-id <this secret> --secret-string ' +
-        '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README, "LinkedIn token").',
+        '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README: "Put the LinkedIn token in the secret").',
       // A placeholder, not a secret: the empty token is refused by the functions until a human sets it.
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ accessToken: '', expiresAt: '' })),
       removalPolicy: RemovalPolicy.RETAIN,

@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { addDays, daysBetween, utcDay } from '#shared/days';
-import { type ErrorInfo, errorInfo } from '#shared/errors';
+import { type ErrorInfo, errorInfo, NamedError } from '#shared/errors';
 import type { Manifest } from '#shared/finish';
 import { LinkedInClient } from '#shared/linkedin';
-import { MAX_WINDOW_DAYS, parseRunInput, type RunInput } from '#shared/plan';
+import { MAX_WINDOW_DAYS, parseRunInput, type RunInput, resolveRange } from '#shared/plan';
 import { logger } from '#shared/powertools';
 import { createS3Client, parseS3Url, S3ObjectStore } from '#shared/s3-store';
 import { parseSettings, type Settings } from '#shared/settings';
@@ -115,6 +115,7 @@ export function parseCli(argv: string[]): Args | 'help' {
   let input: RunInput;
   try {
     input = parseRunInput(raw);
+    resolveRange(input, new Date(), 0); // `--to` after today: refused here, before any split into runs
   } catch (err) {
     // Same validation as PlanRun; name the flag rather than the input field.
     throw new UsageError(
@@ -183,6 +184,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
     if (err instanceof UsageError || isConfigurationError(err)) {
       io.err(`error: ${(err as Error).message}`);
       return EXIT.usage;
+    }
+    if (err instanceof NamedError) {
+      // A failure before or between runs (e.g. a 401 while counting contracts): same message and code as in a run.
+      io.err(`error: ${err.name}: ${err.message}`);
+      return exitCodeOf(errorInfo(err));
     }
     throw err;
   }
@@ -267,8 +273,9 @@ async function splitIntoRuns(input: RunInput, settings: Settings, token: string)
   if (!input.from || !input.to) return [input];
   const windows = Math.ceil(daysBetween(input.from, input.to) / MAX_WINDOW_DAYS);
   const datasets = input.datasets?.length ?? DATASETS.length;
-  const perWindowMax = datasets * (input.contracts?.length ?? 1);
-  if (windows * perWindowMax <= settings.maxItemsPerRun && input.contracts) return [input];
+  if (windows === 1) return [input];
+  if (input.contracts && windows * datasets * input.contracts.length <= settings.maxItemsPerRun)
+    return [input];
   let contracts = input.contracts?.length;
   if (contracts === undefined) {
     const client = new LinkedInClient({ baseUrl: settings.apiBaseUrl, getToken: staticTokenProvider(token) });
@@ -476,5 +483,3 @@ export async function followExecution(
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
-
-export { errorInfo };

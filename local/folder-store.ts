@@ -80,10 +80,16 @@ export class FolderStore implements ObjectStore {
     _options: { contentType: string; metadata: Record<string, string> },
   ): Promise<{ bytes: number }> {
     const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
+    // The body may fail while the folder is being made, before `pipeline` listens: hold the error
+    // (pipeline then sees the already-errored stream and rejects with it) instead of letting it crash.
+    const hold = (): void => {};
+    body.on('error', hold);
     const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}${TEMP_SUFFIX}`);
     try {
-      await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+      await mkdir(dirname(target), { recursive: true });
+      const written = pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+      body.off('error', hold);
+      await written;
       const { size } = await stat(temp);
       await rename(temp, target);
       return { bytes: size };

@@ -134,7 +134,7 @@ describe('arguments', () => {
     expect(await filesUnder(dest)).toEqual([]);
   });
 
-  it('a --to after today exits 2 naming the day (checked by PlanRun)', async () => {
+  it('a --to after today exits 2 naming the flag and the day (checked before any run)', async () => {
     const today = utcDay(new Date());
     const dest = await tempDir();
     const run = await cli([
@@ -147,7 +147,7 @@ describe('arguments', () => {
       addDays(today, 2),
     ]);
     expect(run.code).toBe(EXIT.usage);
-    expect(run.err.at(-1)).toContain(`${addDays(today, 2)} is after today`);
+    expect(run.err[0]).toContain(`--to: ${addDays(today, 2)} is after today`);
   });
 
   it('--api-url without LINKEDIN_ACCESS_TOKEN exits 2 naming the variable', async () => {
@@ -256,13 +256,27 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     expect(await filesUnder(join(dest, 'sales-navigator'))).toEqual([]);
   });
 
-  // Known bug (reported): with --from/--to and no --contract, local/cli.ts splitIntoRuns lists the
-  // contracts outside the run, and the LinkedInAuthError escapes main() as a rejection.
-  // Remove `.fails` once main() turns it into exit 1.
-  it.fails('a wrong token without --contract also exits 1 (not a rejection)', async () => {
+  // A range long enough to be split into runs makes the CLI count contracts before any run starts:
+  // a 401 there must still end as exit 1 with a named error, not as an unhandled rejection.
+  it('a wrong token while sizing a long backfill exits 1 with the named error', async () => {
     const dest = await tempDir();
-    const run = await cli(api(dest), { LINKEDIN_ACCESS_TOKEN: 'not-the-right-token' });
+    const run = await cli(
+      ['--local', '--api-url', emulator.url, '--dest', dest, '--from', '2024-01-01', '--to', '2024-12-31'],
+      { LINKEDIN_ACCESS_TOKEN: 'not-the-right-token' },
+    );
     expect(run.code).toBe(EXIT.failed);
+    expect(run.text).toContain('error: LinkedInAuthError');
+    expect(run.text).not.toContain(emulator.token);
+  });
+
+  it('a --to after today is refused by name before the range is split into runs', async () => {
+    const dest = await tempDir();
+    const run = await cli(
+      ['--local', '--api-url', emulator.url, '--dest', dest, '--from', '2024-05-01', '--to', '2099-01-01'],
+      env,
+    );
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.text).toContain('--to: 2099-01-01 is after today');
   });
 
   it('without --allow-download-host the emulator download URL is refused: the items fail, exit 1', async () => {

@@ -86,7 +86,16 @@ describe('loadConfig', () => {
     ['bucketName', 'My_Bucket', /bucketName: is not a valid S3 bucket name/],
     ['bucketPrefix', 'a//b', /bucketPrefix: must be path segments/],
     ['bucketPrefix', 'data/*', /bucketPrefix: must be path segments/],
-    ['tokenSecretArn', 'linkedin-token', /tokenSecretArn: must be a Secrets Manager secret ARN/],
+    [
+      'tokenSecretArn',
+      'linkedin-token',
+      /tokenSecretArn: must be the complete ARN of a Secrets Manager secret/,
+    ],
+    [
+      'tokenSecretArn',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkedin-token',
+      /tokenSecretArn: must be the complete ARN .*6-character suffix/,
+    ],
     ['stackName', '1-stack', /stackName: must start with a letter/],
     ['lagDays', '31', /lagDays: .*<=30/],
     ['allowedDownloadHosts', '[""]', /allowedDownloadHosts\.0: .*>=1/],

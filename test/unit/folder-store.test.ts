@@ -52,6 +52,16 @@ describe('FolderStore', () => {
     expect(await store.exists('d/y.csv')).toBe(false);
   });
 
+  it('rejects (does not crash) when the body fails while the folder is still being created', async () => {
+    const boom = new Error('cut off before the first byte was written');
+    const body = new Readable({ read() {} });
+    const upload = store.upload('deep/new/folder/x.csv', body, CSV);
+    body.destroy(boom); // before upload() has finished creating deep/new/folder
+
+    await expect(upload).rejects.toBe(boom);
+    expect(await store.list('deep/')).toEqual([]);
+  });
+
   it('round-trips JSON and answers undefined / false for missing keys', async () => {
     await store.putJson('manifests/run-1.json', { items: [1, 2] });
 
