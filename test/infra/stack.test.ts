@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config';
 import { flattenIntrinsics } from '#lib/constructs/nag';
 import { SalesNavExportStack } from '#lib/stack';
-import type { WorkflowFunctions } from '#lib/workflow';
+import { renderWorkflowAsl, type WorkflowFunctions } from '#lib/workflow';
 import { RETRYABLE_ERRORS } from '#shared/errors';
 
 // One synthesis (with real esbuild bundling) shared by every test: bundling six functions is slow.
@@ -275,6 +275,17 @@ describe('state machines', () => {
         TracingConfiguration: { Enabled: true },
       });
     }
+  });
+
+  it('deploys exactly the definitions the local executor runs (only the ARNs differ)', () => {
+    // The local runner and the workflow tests execute renderWorkflowAsl(); this ties them to the template.
+    const local = renderWorkflowAsl({ mapConcurrency: config.mapConcurrency });
+    const withoutArns = (value: unknown): unknown =>
+      JSON.parse(JSON.stringify(value), (key, v) =>
+        (key === 'Resource' || key === 'StateMachineArn') && typeof v === 'string' ? '<arn>' : v,
+      );
+    expect(withoutArns(definition('ExportRun'))).toEqual(withoutArns(local.exportRun));
+    expect(withoutArns(definition('ExportJob'))).toEqual(withoutArns(local.exportJob));
   });
 
   it('ExportRun starts one ExportJob execution per item, at the configured concurrency', () => {
