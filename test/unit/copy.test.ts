@@ -61,7 +61,13 @@ async function serve(res: ServerResponse, body: Buffer, opts: { stopAt?: number 
   const end = opts.stopAt ?? body.length;
   for (let at = 0; at < end && !res.destroyed; at += 64 * 1024) {
     if (!res.write(body.subarray(at, Math.min(at + 64 * 1024, end)))) {
-      await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      // Whichever event loses the race must drop its listeners, or they pile up chunk after chunk.
+      const loser = new AbortController();
+      await Promise.race([
+        once(res, 'drain', { signal: loser.signal }),
+        once(res, 'close', { signal: loser.signal }),
+      ]);
+      loser.abort();
     }
   }
   if (opts.stopAt === undefined) res.end();
