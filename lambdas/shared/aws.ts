@@ -41,7 +41,8 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
 }
 
 /**
- * The Lambda entry point of a step: Powertools context, the step itself, metrics from its output.
+ * The Lambda entry point of a step: Powertools context, the step itself, metrics from its output
+ * (flushed only when there are some: Powertools warns on every empty flush).
  * Errors are logged by name and message (never a token or a signed URL: our errors carry neither)
  * and rethrown so Step Functions sees their `name` as the error to Retry or Catch.
  */
@@ -59,7 +60,7 @@ export function lambdaHandler<O>(
       logger.error(`${step.name} failed`, { error: errorInfo(err) });
       throw err;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }
