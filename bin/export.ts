@@ -1,6 +1,9 @@
 #!/usr/bin/env -S npx tsx
 import { main } from '#local/cli';
 
+// The AWS SDK warns on every run under Node 20 (supported here; Lambda runs Node 22).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
 process.once('SIGTERM', () => controller.abort());

@@ -45,6 +45,7 @@ Options:
   --time-scale F                multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
   --force                       export again even if the object already exists
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
+  --demo                        the demo: built-in emulator, the last 3 complete days, into ./exports
   --quiet                       no live progress
   -h, --help                    this help
 
@@ -185,12 +186,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
       io.err(`error: ${(err as Error).message}`);
       return EXIT.usage;
     }
-    if (err instanceof NamedError) {
-      // A failure before or between runs (e.g. a 401 while counting contracts): same message and code as in a run.
-      io.err(`error: ${err.name}: ${err.message}`);
-      return exitCodeOf(errorInfo(err));
-    }
-    throw err;
+    // A failure outside a run (a 401 while counting contracts, AWS credentials or region missing in AWS
+    // mode, an unreachable S3 endpoint): a message and exit 1, not a stack trace. DEBUG=1 shows the stack.
+    const info = errorInfo(err);
+    io.err(`error: ${info.name}: ${info.message}`);
+    if (env.DEBUG && err instanceof Error && err.stack) io.err(err.stack);
+    return err instanceof NamedError ? exitCodeOf(info) : EXIT.failed;
   }
 }
 
@@ -432,16 +433,12 @@ function table(items: Manifest['items']): string {
 }
 
 /** AWS mode: start the deployed ExportRun with the same input and follow it to the end. */
-async function runInAws(
-  args: Args,
-  env: NodeJS.ProcessEnv,
-  io: CliIo,
-  client = new SFNClient({}),
-): Promise<number> {
+async function runInAws(args: Args, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   const arn = args.stateMachineArn as string;
-  if (!/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]{1,80}$/.test(arn)) {
-    throw new UsageError(`--state-machine-arn: not a state machine ARN: ${arn}`);
-  }
+  const region = /^arn:aws[\w-]*:states:([\w-]+):\d{12}:stateMachine:[\w-]{1,80}$/.exec(arn)?.[1];
+  if (!region) throw new UsageError(`--state-machine-arn: not a state machine ARN: ${arn}`);
+  // The state machine's own region, whatever the profile's default is.
+  const client = new SFNClient({ region });
   return followExecution(client, arn, args.input, io, Number(env.EXPORT_POLL_MS ?? 10_000));
 }
 
