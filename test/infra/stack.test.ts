@@ -1,3 +1,6 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -16,11 +19,13 @@ const config = loadConfig({
   scheduleTimeZone: 'Europe/Paris',
   lagDays: '2',
 });
+let app: App;
 let stack: SalesNavExportStack;
 let template: Template;
 
 beforeAll(() => {
-  stack = new SalesNavExportStack(new App(), 'TestExport', { config });
+  app = new App();
+  stack = new SalesNavExportStack(app, 'TestExport', { config });
   template = Template.fromStack(stack);
 });
 
@@ -406,5 +411,29 @@ describe('outputs', () => {
     expect(command).toBe(
       `aws stepfunctions start-execution --state-machine-arn <${logicalId(stack.exportRun)}> --input '{}'`,
     );
+  });
+});
+
+describe('bundled handlers', () => {
+  it('load as ESM on Node and reject a malformed event with the named error Step Functions matches', async () => {
+    // What Lambda will run: esbuild's output (ESM, createRequire banner, #-aliases resolved, SDK bundled).
+    // The environment the stack gives every function (values do not matter: the event is refused first).
+    Object.assign(process.env, { BUCKET_NAME: 'test-bucket', AWS_REGION: 'us-east-1' });
+    const outdir = app.synth().directory;
+    const bundles = (await readdir(outdir)).filter((name) => name.startsWith('asset.'));
+    const handlers: unknown[] = [];
+    for (const bundle of bundles) {
+      const files = await readdir(join(outdir, bundle));
+      if (!files.includes('index.mjs')) continue;
+      const { handler } = await import(pathToFileURL(join(outdir, bundle, 'index.mjs')).href);
+      handlers.push(handler);
+      await expect(
+        handler({ unexpected: true }, { functionName: 'test', awsRequestId: 'r' }),
+      ).rejects.toMatchObject({
+        name: 'InvalidInputError',
+        message: expect.stringContaining('received an invalid event'),
+      });
+    }
+    expect(handlers).toHaveLength(6);
   });
 });
