@@ -59,16 +59,18 @@ export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promi
   const allowedHosts = deps.settings.allowedDownloadHosts;
   const readJob = () => readCompletedJob(deps, jobId, item.contract);
 
+  // Aborts the request when no byte arrives for `downloadIdleTimeoutMs` (re-armed by every chunk).
+  const idle = new IdleTimeout(deps.settings.downloadIdleTimeoutMs);
   let job = await readJob();
   if (job.expireAt !== undefined && job.expireAt - URL_EXPIRY_MARGIN_MS <= deps.now().getTime()) {
     logger.info('download URL expired or about to; re-reading the job', { jobId });
     job = await readJob();
   }
-  let response = await openDownload(job.downloadUrl, allowedHosts);
+  let response = await openDownload(job.downloadUrl, allowedHosts, idle);
   if (!response) {
     logger.info('download URL refused; re-reading the job for a fresh one', { jobId });
     job = await readJob();
-    response = await openDownload(job.downloadUrl, allowedHosts);
+    response = await openDownload(job.downloadUrl, allowedHosts, idle);
     if (!response) {
       throw new DownloadUrlExpiredError(
         `job ${jobId}: the download URL is still refused after re-reading the job`,
@@ -78,7 +80,7 @@ export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promi
 
   const source = redactUrl(response.url || job.downloadUrl);
   if (!response.body) throw new LinkedInResponseError(`download ${source} answered without a body`);
-  const counter = new CsvCounter(source, contentLengthOf(response), job.rowCount);
+  const counter = new CsvCounter(source, contentLengthOf(response), job.rowCount, () => idle.rearm());
   const body = Readable.fromWeb(response.body);
   body.once('error', (err) =>
     counter.destroy(
@@ -103,6 +105,7 @@ export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promi
   try {
     await deps.store.upload(key, counter, { contentType: 'text/csv', metadata });
   } finally {
+    idle.clear();
     counter.destroy();
   }
 
@@ -130,13 +133,22 @@ async function readCompletedJob(deps: CopyDeps, jobId: number, contract: string)
  * before it is requested. Resolves to the 200 response, or `undefined` when the URL is refused
  * (401/403/410: an expired signed URL).
  */
-async function openDownload(url: string, allowedHosts: readonly string[]): Promise<Response | undefined> {
+async function openDownload(
+  url: string,
+  allowedHosts: readonly string[],
+  idle: IdleTimeout,
+): Promise<Response | undefined> {
   let target = assertAllowedDownloadUrl(url, allowedHosts);
   for (let redirects = 0; ; redirects++) {
     const where = redactUrl(target);
     let response: Response;
     try {
-      response = await fetch(target, { redirect: 'manual', headers: { 'accept-encoding': 'identity' } });
+      idle.rearm();
+      response = await fetch(target, {
+        redirect: 'manual',
+        headers: { 'accept-encoding': 'identity' },
+        signal: idle.signal,
+      });
     } catch (err) {
       throw new DownloadIncompleteError(`download ${where} failed: ${describe(err)}`);
     }
@@ -155,6 +167,27 @@ async function openDownload(url: string, allowedHosts: readonly string[]): Promi
       throw new DownloadIncompleteError(`download ${where} answered ${status}`);
     if (status >= 400) throw new LinkedInRequestError(`download ${where} answered ${status}`, status);
     throw new LinkedInResponseError(`download ${where} answered an unexpected ${status}`);
+  }
+}
+
+/** An AbortSignal that fires when `rearm` has not been called for `ms`: a stalled download. */
+class IdleTimeout {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  readonly signal = this.controller.signal;
+
+  constructor(private readonly ms: number) {}
+
+  rearm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => this.controller.abort(new Error(`no data received for ${this.ms} ms`)),
+      this.ms,
+    );
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
   }
 }
 
@@ -203,6 +236,7 @@ class CsvCounter extends Transform {
     private readonly source: string,
     private readonly expectedBytes: number | undefined,
     private readonly expectedRows: number | undefined,
+    private readonly onChunk: () => void,
   ) {
     super();
   }
@@ -226,6 +260,7 @@ class CsvCounter extends Transform {
       }
     }
     this.bytes += chunk.length;
+    this.onChunk();
     callback(null, chunk);
   }
 

@@ -54,6 +54,11 @@ export const SettingsSchema = z
       .prefault({}),
     /** How often a window may be halved after FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR (90 days → 1 day is 7). */
     maxSplitDepth: z.number().int().min(0).max(7).default(7),
+    /**
+     * A download that delivers no byte for this long is abandoned as incomplete (and retried), instead
+     * of hanging until the Lambda times out.
+     */
+    downloadIdleTimeoutMs: z.number().int().min(100).max(600_000).default(60_000),
     /** Longest `Retry-After` the client waits in-process before handing a 429 to the state machine. */
     maxInProcessRetryAfterSeconds: z.number().int().min(0).max(300).default(20),
   })

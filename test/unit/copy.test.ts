@@ -276,6 +276,27 @@ describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => 
     expect(await dest.store.list('')).toEqual([]);
   });
 
+  it('abandons a download that stalls (no byte for downloadIdleTimeoutMs) as incomplete, leaving no object', async () => {
+    routes.set('/files/stall.csv', (_req, res) => {
+      // Headers and the first MiB, then silence with the connection left open: a hung CDN edge.
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': CSV.length });
+      res.write(CSV.subarray(0, 1024 * 1024));
+    });
+    const { api } = fakeLinkedIn(completed('/files/stall.csv'));
+    const deps: CopyDeps = {
+      linkedin: api,
+      store: dest.store,
+      settings: { ...settings, downloadIdleTimeoutMs: 300 },
+      now: () => new Date(NOW),
+    };
+
+    const err = await rejection(copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY }, deps));
+    expect(err).toBeInstanceOf(DownloadIncompleteError);
+    expect(err.message).toContain('no data received for 300 ms');
+    expect(await dest.store.exists(KEY)).toBe(false);
+    expect(await dest.store.list('')).toEqual([]);
+  });
+
   it.each([ROWS - 1, ROWS + 2])('fails and leaves no object when rowCount is %i', async (rowCount) => {
     const { api } = fakeLinkedIn(completed('/files/activity.csv', { rowCount }));
 
