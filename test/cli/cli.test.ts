@@ -401,6 +401,46 @@ describe('AWS mode (--state-machine-arn)', () => {
     });
   });
 
+  it('a range PlanRun finds too large is halved on 90-day boundaries and run piece by piece', async () => {
+    // 2024-01-01..2025-01-01 is 5 windows: refused, then 2 windows (accepted) + 3 windows (refused
+    // again, halved into 1 + 2 accepted). Every day is covered exactly once, in order.
+    const ranges: string[] = [];
+    sfn.on(StartExecutionCommand).callsFake((command: { input: string; name: string }) => {
+      const { from, to } = JSON.parse(command.input) as { from: string; to: string };
+      ranges.push(`${from}..${to}`);
+      return { executionArn: `${EXECUTION}-${ranges.length}`, startDate: new Date() };
+    });
+    sfn.on(DescribeExecutionCommand).callsFake((command: { executionArn: string }) => {
+      const n = Number(command.executionArn.split('-').at(-1));
+      const tooLarge = n === 1 || n === 3;
+      return tooLarge
+        ? { status: 'FAILED', error: 'PlanTooLargeError', cause: 'the run would have 1500 items' }
+        : { status: 'SUCCEEDED', output: `{"run":${n}}` };
+    });
+    const { out, err, io: cliIo } = io();
+
+    const input = { from: '2024-01-01', to: '2025-01-01' };
+    expect(await followExecution(new SFNClient({}), ARN, input, cliIo, 1)).toBe(EXIT.ok);
+    expect(ranges).toEqual([
+      '2024-01-01..2025-01-01',
+      '2024-01-01..2024-06-29',
+      '2024-06-29..2025-01-01',
+      '2024-06-29..2024-09-27',
+      '2024-09-27..2025-01-01',
+    ]);
+    expect(out).toEqual(['{"run":2}', '{"run":4}', '{"run":5}']);
+    expect(err.filter((l) => l.includes('too large for one run'))).toHaveLength(2);
+  });
+
+  it('a single window PlanRun finds too large cannot be split: exit 1 with the error', async () => {
+    execution({ status: 'FAILED', error: 'PlanTooLargeError', cause: 'the run would have 1200 items' });
+    const { err, io: cliIo } = io();
+    const input = { from: '2024-01-01', to: '2024-02-01' };
+    expect(await followExecution(new SFNClient({}), ARN, input, cliIo, 1)).toBe(EXIT.failed);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(err.at(-1)).toContain('PlanTooLargeError: the run would have 1200 items');
+  });
+
   it('a malformed state machine ARN exits 2 without calling AWS', async () => {
     const run = await cli(['--state-machine-arn', 'not-an-arn']);
     expect(run.code).toBe(EXIT.usage);
