@@ -334,8 +334,8 @@ function childInput(fields: readonly string[]): Record<string, unknown> {
 export interface WorkflowAsl {
   exportRun: AslDefinition;
   exportJob: AslDefinition;
-  /** Literal ARNs used for the Lambda functions and the ExportJob state machine in the rendered ASL. */
-  arns: { functions: Record<keyof WorkflowFunctions, string>; exportJob: string };
+  /** Literal ARNs used for the Lambda functions and the state machines in the rendered ASL. */
+  arns: { functions: Record<keyof WorkflowFunctions, string>; exportRun: string; exportJob: string };
 }
 
 export interface AslDefinition {
@@ -373,7 +373,9 @@ export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }
       lambda.Function.fromFunctionAttributes(stack, key, { functionArn: arn, sameEnvironment: true }),
     ]),
   ) as unknown as WorkflowFunctions;
-  const exportJobArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:ExportJob`;
+  const stateMachineArn = (name: string) =>
+    `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+  const exportJobArn = stateMachineArn('ExportJob');
   const exportJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportJob', exportJobArn);
 
   const render = (chain: sfn.IChainable): AslDefinition =>
@@ -384,7 +386,7 @@ export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }
   return {
     exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),
     exportRun: render(buildExportRunDefinition(stack, fns, exportJob, opts)),
-    arns: { functions: functionArns, exportJob: exportJobArn },
+    arns: { functions: functionArns, exportRun: stateMachineArn('ExportRun'), exportJob: exportJobArn },
   };
 }
 

@@ -1,7 +1,7 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { type AslDefinition, renderWorkflowAsl, STATE, type WorkflowAsl } from '#lib/workflow';
+import { type AslDefinition, renderWorkflowAsl, STATE } from '#lib/workflow';
 import type { Deps } from '#shared/deps';
 import { type ErrorInfo, errorInfo } from '#shared/errors';
 import type { ItemState, PlanOutput } from '#shared/item-state';
@@ -81,7 +81,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
     const childId = `${runId}-item-${randomUUID().slice(0, 8)}`;
     const result = await execute(
       jobMachine,
-      asl,
+      asl.arns.exportJob,
       asl.exportJob,
       Input,
       childId,
@@ -126,7 +126,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
 
   return execute(
     runMachine,
-    asl,
+    asl.arns.exportRun,
     asl.exportRun,
     input,
     runId,
@@ -149,7 +149,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
 
 async function execute(
   machine: StateMachine,
-  asl: WorkflowAsl,
+  stateMachineArn: string,
   definition: AslDefinition,
   input: unknown,
   name: string,
@@ -186,12 +186,12 @@ async function execute(
     },
     context: {
       Execution: {
-        Id: `${asl.arns.exportJob.replace(':stateMachine:', ':execution:')}:${name}`,
+        Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
         Name: name,
         Input: input as never,
         StartTime: new Date().toISOString(),
       },
-      StateMachine: { Id: asl.arns.exportJob, Name: 'local' },
+      StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1) },
     },
     noThrowOnAbort: true,
   });
