@@ -4,13 +4,12 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { addDays, daysBetween, utcDay } from '#shared/days';
 import { type ErrorInfo, errorInfo, NamedError } from '#shared/errors';
 import type { Manifest } from '#shared/finish';
-import { LinkedInClient } from '#shared/linkedin';
+import type { LinkedInApi } from '#shared/linkedin-api';
 import { MAX_WINDOW_DAYS, parseRunInput, type RunInput, resolveRange } from '#shared/plan';
 import { logger } from '#shared/powertools';
 import { createS3Client, parseS3Url, S3ObjectStore } from '#shared/s3-store';
-import { parseSettings, type Settings } from '#shared/settings';
+import { parseSettings } from '#shared/settings';
 import type { ObjectStore } from '#shared/store';
-import { staticTokenProvider } from '#shared/token';
 import { DATASETS } from '#shared/types';
 import { localDeps } from './deps.ts';
 import { type Emulator, startEmulator } from './emulator/server.ts';
@@ -231,8 +230,8 @@ async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): Promise<
     );
     const store = openDestination(args.dest);
     const timeScale = args.timeScale ?? (emulator ? 0.001 : 1);
-    const runs = await splitIntoRuns(args.input, settings, token);
     const deps = localDeps({ settings, token, store });
+    const runs = await splitIntoRuns(args.input, settings.maxItemsPerRun, deps.linkedin);
     io.err(`Exporting to ${store.location}${runs.length > 1 ? ` in ${runs.length} runs` : ''}.`);
 
     const results: { result: LocalRunResult; manifest?: Manifest }[] = [];
@@ -270,19 +269,20 @@ function openDestination(dest: string): ObjectStore {
  * never truncated. The number of contracts is needed for that, so it is asked from LinkedIn when the
  * range is long enough to matter.
  */
-async function splitIntoRuns(input: RunInput, settings: Settings, token: string): Promise<RunInput[]> {
+async function splitIntoRuns(
+  input: RunInput,
+  maxItemsPerRun: number,
+  linkedin: LinkedInApi,
+): Promise<RunInput[]> {
   if (!input.from || !input.to) return [input];
   const windows = Math.ceil(daysBetween(input.from, input.to) / MAX_WINDOW_DAYS);
   const datasets = input.datasets?.length ?? DATASETS.length;
   if (windows === 1) return [input];
-  if (input.contracts && windows * datasets * input.contracts.length <= settings.maxItemsPerRun)
-    return [input];
-  let contracts = input.contracts?.length;
-  if (contracts === undefined) {
-    const client = new LinkedInClient({ baseUrl: settings.apiBaseUrl, getToken: staticTokenProvider(token) });
-    contracts = (await client.listContracts()).filter((c) => c.hasReportingAccess).length || 1;
-  }
-  const windowsPerRun = Math.max(1, Math.floor(settings.maxItemsPerRun / (datasets * contracts)));
+  if (input.contracts && windows * datasets * input.contracts.length <= maxItemsPerRun) return [input];
+  const contracts =
+    input.contracts?.length ??
+    ((await linkedin.listContracts()).filter((c) => c.hasReportingAccess).length || 1);
+  const windowsPerRun = Math.max(1, Math.floor(maxItemsPerRun / (datasets * contracts)));
   if (windows <= windowsPerRun) return [input];
   const runs: RunInput[] = [];
   for (let from = input.from; from < input.to; ) {
