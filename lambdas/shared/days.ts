@@ -1,5 +1,5 @@
 /** UTC calendar-day arithmetic on `YYYY-MM-DD` strings. LinkedIn accepts UTC day boundaries only. */
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 export function dayToMs(day: string): number {
   return Date.parse(`${day}T00:00:00Z`);

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { DAY_MS } from './days.ts';
 import { AwsTransientError, ConfigurationError, LinkedInAuthError } from './errors.ts';
 import { logger, metrics } from './powertools.ts';
 
@@ -13,7 +14,6 @@ export const TokenSecretSchema = z.object({
   expiresAt: z.iso.datetime({ offset: true }),
 });
 
-const DAY_MS = 24 * 3600 * 1000;
 /** Warn (log + metric) when the token expires within this many days: renewing it is a manual step. */
 export const TOKEN_EXPIRY_WARNING_DAYS = 7;
 

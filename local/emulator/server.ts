@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { msToDay } from '#shared/days';
 import { contractId } from '#shared/keys';
 import { ContractUrnSchema, DATASETS, type Dataset, EXPORT_ACTIONS, type JobStatus } from '#shared/types';
 import { type CsvSpec, csvBuffer, csvByteLength, csvChunks, csvRowCount, DAY_MS } from './csv.ts';
@@ -148,6 +149,7 @@ class HttpError extends Error {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** LinkedIn's limit, stated here on its own: the emulator must not follow a change to the client's constant. */
 const MAX_WINDOW_DAYS = 90;
 const CONTRACTS_PATH = `${API_BASE_PATH}/salesContracts`;
 const JOBS_PATH = `${API_BASE_PATH}/salesAnalyticsExportJobs`;
@@ -260,7 +262,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       outcome: tooLarge
         ? 'FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR'
         : (scenarios.takeJobFailure(body.contract, dataset) ?? 'COMPLETED'),
-      file: `${dataset}-${contractId(body.contract)}-${isoDay(body.startAt)}_${isoDay(body.endAt)}.csv`,
+      file: `${dataset}-${contractId(body.contract)}-${msToDay(body.startAt)}_${msToDay(body.endAt)}.csv`,
       links: new Map(),
     };
     jobs.set(job.id, job);
@@ -490,8 +492,4 @@ function sameSecret(a: string, b: string): boolean {
 
 function codeOf(status: number): string {
   return (STATUS_CODES[status] ?? 'ERROR').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-}
-
-function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }
