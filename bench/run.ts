@@ -1,3 +1,4 @@
+// Benchmarks (`npm run bench`): Step Functions transitions per item and streaming-copy memory.
 /**
  * `npm run bench`: measurements, never pass/fail tests.
  *   1. Step Functions cost: state transitions (what Standard workflows bill) per exported item, through
@@ -11,14 +12,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { logger } from '#common/powertools';
+import { parseSettings } from '#common/settings';
+import type { LinkedInApi } from '#linkedin/api';
 import { localDeps } from '#local/deps';
 import { startEmulator } from '#local/emulator/server';
 import { runExportLocally } from '#local/executor';
 import { FolderStore } from '#local/folder-store';
-import { copyExportToStore } from '#shared/copy';
-import type { LinkedInApi } from '#shared/linkedin-api';
-import { logger } from '#shared/powertools';
-import { parseSettings } from '#shared/settings';
+import { copyExportToStore } from '#steps/copy';
 
 logger.setLogLevel('SILENT');
 const PRICE_PER_1000_TRANSITIONS = 0.025; // USD, Step Functions Standard (us-east-1)

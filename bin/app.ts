@@ -1,3 +1,4 @@
+// The CDK app: reads the configuration from context and synthesizes the SalesNavExport stack.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '#lib/config';

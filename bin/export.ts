@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
-import { main } from '#local/cli';
+// `npm run export`: the CLI entry point; wires stdout, stderr, the TTY progress line and Ctrl-C.
+import { main } from '#local/cli/main';
 
 // The AWS SDK warns on every run under Node 20 (supported here; Lambda runs Node 22).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

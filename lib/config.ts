@@ -1,7 +1,8 @@
+// The deploy configuration: one zod schema over cdk.json and -c context, errors naming the key.
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
-import { SettingsSchema } from '#shared/settings';
+import { SettingsSchema } from '#common/settings';
 
 /**
  * `-c key=value` always delivers a string, while cdk.json may hold the real type. Strings that
@@ -167,7 +168,7 @@ export const ConfigSchema = z
       .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']))
       .default('INFO'),
     /**
-     * Runtime settings of the functions (`SettingsSchema` in lambdas/shared/settings.ts), as an
+     * Runtime settings of the functions (`SettingsSchema` in lambdas/common/settings.ts), as an
      * object in cdk.json or JSON with `-c`. Passed to every function as `EXPORT_SETTINGS`.
      * @default - every runtime default
      */

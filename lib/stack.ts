@@ -1,3 +1,4 @@
+// The SalesNavExport stack: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
 import {
   CfnOutput,
@@ -40,8 +41,8 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { DATA_PREFIX, MANIFEST_PREFIX } from '#shared/keys';
-import { TOKEN_EXPIRY_WARNING_DAYS } from '#shared/token';
+import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
+import { DATA_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
@@ -58,14 +59,14 @@ export const SERVICE_NAME = 'salesnav-export';
 /** CloudWatch namespace of the functions' custom metrics (e.g. `TokenExpiresInDays`). */
 export const METRICS_NAMESPACE = 'SalesNavExport';
 
-const LAMBDAS_DIR = fileURLToPath(new URL('../lambdas/', import.meta.url));
+const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 
 type KeyPrefix = typeof DATA_PREFIX | typeof MANIFEST_PREFIX;
 
 /** What one function is and may do. S3 access is per key prefix, below the configured bucket prefix. */
 interface FunctionSpec {
-  /** Folder under lambdas/ holding `index.ts`. */
-  dir: string;
+  /** Handler file in lambdas/handlers/, without `.ts`. */
+  handler: string;
   description: string;
   /** Calls LinkedIn: gets TOKEN_SECRET_ARN and may read the token secret. */
   linkedin: boolean;
@@ -78,22 +79,22 @@ interface FunctionSpec {
   memorySize?: number;
 }
 
-/** The six functions, with exactly the access their code needs (see lambdas/shared/*.ts). */
+/** The six functions, with exactly the access their code needs (see lambdas/steps/*.ts). */
 const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
   planRun: {
-    dir: 'plan-run',
+    handler: 'plan-run',
     description: 'Validates the run input, discovers contracts, plans items and skips existing objects.',
     linkedin: true,
     read: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
   },
   createJob: {
-    dir: 'create-job',
+    handler: 'create-job',
     description: 'Creates a LinkedIn export job for one item.',
     linkedin: true,
   },
   checkJob: {
-    dir: 'check-job',
+    handler: 'check-job',
     description: 'Reads a LinkedIn export job and decides the next step (poll, copy, recreate, split, fail).',
     linkedin: true,
     // Splitting a too-large window skips halves already exported and records them as SKIPPED.
@@ -101,7 +102,7 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     write: [MANIFEST_PREFIX],
   },
   copyToS3: {
-    dir: 'copy-to-s3',
+    handler: 'copy-to-s3',
     description: 'Streams a finished export from LinkedIn into S3 and records the item.',
     linkedin: true,
     upload: [DATA_PREFIX],
@@ -109,13 +110,13 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     memorySize: 1024,
   },
   recordFailure: {
-    dir: 'record-failure',
+    handler: 'record-failure',
     description: 'Records an item that could not be exported.',
     linkedin: false,
     write: [MANIFEST_PREFIX],
   },
   finishRun: {
-    dir: 'finish-run',
+    handler: 'finish-run',
     description: 'Collects the item records into the run manifest; fails the run if an item failed.',
     linkedin: false,
     read: [MANIFEST_PREFIX],
@@ -232,7 +233,7 @@ export class SalesNavExportStack extends Stack {
     const entries = keys.map((key) => {
       const spec = FUNCTIONS[key];
       const fn = new ExportFunction(this, key.charAt(0).toUpperCase() + key.slice(1), {
-        entry: `${LAMBDAS_DIR}${spec.dir}/index.ts`,
+        entry: `${HANDLERS_DIR}${spec.handler}.ts`,
         description: spec.description,
         timeout: STEP_TIMEOUTS[key],
         memorySize: spec.memorySize,
@@ -270,7 +271,7 @@ export class SalesNavExportStack extends Stack {
       acknowledgeWildcardResources(
         fn.role,
         ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        'Object access is limited to one key prefix of the layout in lambdas/shared/keys.ts; the keys below it are data-driven (contract, window, run id).',
+        'Object access is limited to one key prefix of the layout in lambdas/storage/keys.ts; the keys below it are data-driven (contract, window, run id).',
       );
     }
   }

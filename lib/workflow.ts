@@ -1,3 +1,4 @@
+// The ExportRun and ExportJob state machine definitions, for the stack and for the local executor.
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';

@@ -1,8 +1,9 @@
-import type { Deps } from '#shared/deps';
-import { LinkedInClient } from '#shared/linkedin';
-import type { Settings } from '#shared/settings';
-import type { ObjectStore } from '#shared/store';
-import { staticTokenProvider } from '#shared/token';
+// The Deps of a local run: settings, the LinkedIn client with a fixed token, a local store.
+import type { Settings } from '#common/settings';
+import { LinkedInClient } from '#linkedin/client';
+import { staticTokenProvider } from '#linkedin/token';
+import type { Deps } from '#steps/deps';
+import type { ObjectStore } from '#storage/store';
 
 /** Dependencies of a local run: a LinkedIn API (the emulator or the real one) and a destination. */
 export function localDeps(opts: {

@@ -1,13 +1,14 @@
+// The local executor: the same ASL on aws-local-stepfunctions, Tasks bound to in-process steps.
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { type ErrorInfo, errorInfo } from '#common/errors';
+import type { ExportItem } from '#common/model';
 import { type AslDefinition, renderWorkflowAsl, STATE } from '#lib/workflow';
-import type { Deps } from '#shared/deps';
-import { type ErrorInfo, errorInfo } from '#shared/errors';
-import type { ItemState, PlanOutput } from '#shared/item-state';
-import type { Step } from '#shared/step';
-import { steps } from '#shared/steps';
-import type { ExportItem } from '#shared/types';
+import type { Step } from '#steps/define-step';
+import type { Deps } from '#steps/deps';
+import { steps } from '#steps/index';
+import type { ItemState, PlanOutput } from '#steps/state';
 
 /**
  * Runs ExportRun exactly as Step Functions would, but in this process: the ASL comes from the same

@@ -1,10 +1,11 @@
+// A local folder as the store: atomic writes by rename, keys validated.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore } from '#shared/store';
+import type { ObjectStore } from '#storage/store';
 
 /** Marks an object still being written; `list` never returns these. */
 const TEMP_SUFFIX = '.partial';

@@ -1,3 +1,4 @@
+// The export bucket and its access-log bucket, with the data-protection defaults.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   BlockPublicAccess,

@@ -1,3 +1,4 @@
+// One pipeline Lambda function: bundling, runtime, logging and tracing defaults.
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';

@@ -1,3 +1,4 @@
+// cdk-nag acknowledgements, each with its reason, and the check that none is unused.
 import { Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, Policy } from 'aws-cdk-lib/aws-iam';
 

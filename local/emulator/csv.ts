@@ -1,6 +1,7 @@
+// The emulator's CSV generator: deterministic rows per dataset, contract and window.
 import { createHash } from 'node:crypto';
-import { contractId } from '#shared/keys';
-import type { Dataset } from '#shared/types';
+import type { Dataset } from '#common/model';
+import { contractId } from '#storage/keys';
 
 /**
  * Deterministic export files. Every UTC day of a (contract, dataset) is generated from its own

@@ -1,5 +1,6 @@
+// The emulator's scenario knobs: per-lane statuses, delays and faults for tests.
 import { z } from 'zod';
-import { type Dataset, DatasetSchema } from '#shared/types';
+import { type Dataset, DatasetSchema } from '#common/model';
 
 /**
  * Misbehaviour the emulator can be told to show, per (contract, dataset) lane. Counters

@@ -1,3 +1,4 @@
+// The LinkedIn emulator: a stateful HTTP server for the contracts and export-job endpoints.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   createServer,
@@ -10,9 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { msToDay } from '#shared/days';
-import { contractId } from '#shared/keys';
-import { ContractUrnSchema, DATASETS, type Dataset, EXPORT_ACTIONS, type JobStatus } from '#shared/types';
+import { msToDay } from '#common/days';
+import { ContractUrnSchema, DATASETS, type Dataset, EXPORT_ACTIONS, type JobStatus } from '#common/model';
+import { contractId } from '#storage/keys';
 import { type CsvSpec, csvBuffer, csvByteLength, csvChunks, csvRowCount, DAY_MS } from './csv.ts';
 import { laneKey, ScenarioBook, type ScenarioKnobs, ScenariosSchema } from './scenarios.ts';
 

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { addDays, utcDay } from '#shared/days';
-import type { Manifest } from '#shared/finish';
-import { itemKey } from '#shared/keys';
-import { DATASETS } from '#shared/types';
+import { addDays, utcDay } from '#common/days';
+import { DATASETS } from '#common/model';
+import type { Manifest } from '#steps/finish';
+import { itemKey } from '#storage/keys';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);

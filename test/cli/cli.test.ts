@@ -4,12 +4,12 @@ import { join, relative, sep } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT, followExecution, main, USAGE } from '#local/cli';
+import { addDays, utcDay } from '#common/days';
+import { DATASETS, type Dataset } from '#common/model';
+import { EXIT, followExecution, main, USAGE } from '#local/cli/main';
 import { type Emulator, startEmulator } from '#local/emulator/server';
-import { addDays, utcDay } from '#shared/days';
-import type { Manifest } from '#shared/finish';
-import { itemKey } from '#shared/keys';
-import { DATASETS, type Dataset } from '#shared/types';
+import type { Manifest } from '#steps/finish';
+import { itemKey } from '#storage/keys';
 
 const EMEA = 'urn:li:salesContract:1001';
 const AMERICAS = 'urn:li:salesContract:1002';

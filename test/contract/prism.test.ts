@@ -8,10 +8,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATASETS } from '#common/model';
+import { LinkedInClient } from '#linkedin/client';
 import { DAY_MS } from '#local/emulator/csv';
 import { DEFAULT_CONTRACTS, type Emulator, startEmulator } from '#local/emulator/server';
-import { LinkedInClient } from '#shared/linkedin';
-import { DATASETS } from '#shared/types';
 
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const SPEC = repo('spec/linkedin-sales-navigator.openapi.yml');

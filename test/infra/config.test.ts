@@ -1,10 +1,10 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseSettings } from '#common/settings';
 import { type Config, loadConfig } from '#lib/config';
 import { flattenIntrinsics } from '#lib/constructs/nag';
 import { SalesNavExportStack } from '#lib/stack';
-import { parseSettings } from '#shared/settings';
 
 describe('loadConfig', () => {
   it('gives every key its production default', () => {

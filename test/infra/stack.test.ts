@@ -5,11 +5,11 @@ import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RETRYABLE_ERRORS } from '#common/errors';
 import { loadConfig } from '#lib/config';
 import { flattenIntrinsics } from '#lib/constructs/nag';
 import { SalesNavExportStack } from '#lib/stack';
 import { renderWorkflowAsl, type WorkflowFunctions } from '#lib/workflow';
-import { RETRYABLE_ERRORS } from '#shared/errors';
 
 // One synthesis (with real esbuild bundling) shared by every test: bundling six functions is slow.
 const config = loadConfig({

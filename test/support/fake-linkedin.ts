@@ -1,8 +1,8 @@
-import type { Deps } from '#shared/deps';
-import { LinkedInRequestError } from '#shared/errors';
-import type { Contract, ExportJob, LinkedInApi } from '#shared/linkedin-api';
-import { parseSettings, type SettingsInput } from '#shared/settings';
-import type { Dataset } from '#shared/types';
+import { LinkedInRequestError } from '#common/errors';
+import type { Dataset } from '#common/model';
+import { parseSettings, type SettingsInput } from '#common/settings';
+import type { Contract, ExportJob, LinkedInApi } from '#linkedin/api';
+import type { Deps } from '#steps/deps';
 import { MemoryStore } from './memory-store.ts';
 
 export interface CreatedJob {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ObjectStore } from '#shared/store';
+import type { ObjectStore } from '#storage/store';
 
 export interface StoredObject {
   body: Buffer;

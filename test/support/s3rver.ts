@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 // @ts-expect-error s3rver ships no type declarations; `S3rverServer` below types what is used.
 import S3rverModule from 's3rver';
-import { createS3Client } from '#shared/s3-store';
+import { createS3Client } from '#storage/s3-store';
 
 /** The part of s3rver's API the tests use. */
 interface S3rverServer {

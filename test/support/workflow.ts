@@ -3,18 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach } from 'vitest';
+import { dayToMs } from '#common/days';
+import { type Dataset, type ExportItem, type ItemRecord, ItemRecordSchema } from '#common/model';
+import { parseSettings, type Settings, type SettingsInput } from '#common/settings';
 import { localDeps } from '#local/deps';
 import { type Emulator, type EmulatorOptions, startEmulator } from '#local/emulator/server';
 import { type LocalRunResult, type ProgressEvent, runExportLocally } from '#local/executor';
 import { FolderStore } from '#local/folder-store';
-import { dayToMs } from '#shared/days';
-import type { Deps } from '#shared/deps';
-import type { Manifest } from '#shared/finish';
-import { manifestKey } from '#shared/keys';
-import { S3ObjectStore } from '#shared/s3-store';
-import { parseSettings, type Settings, type SettingsInput } from '#shared/settings';
-import type { ObjectStore } from '#shared/store';
-import { type Dataset, type ExportItem, type ItemRecord, ItemRecordSchema } from '#shared/types';
+import type { Deps } from '#steps/deps';
+import type { Manifest } from '#steps/finish';
+import { manifestKey } from '#storage/keys';
+import { S3ObjectStore } from '#storage/s3-store';
+import type { ObjectStore } from '#storage/store';
 import { startS3rver } from './s3rver.ts';
 
 /**

@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 /**
- * The deployed entry points (lambdas/<function>/index.ts) with their AWS wiring: settings, bucket and
+ * The deployed entry points (lambdas/handlers/<function>.ts) with their AWS wiring: settings, bucket and
  * secret from the environment the stack sets, S3 and Secrets Manager through the SDK (mocked), LinkedIn
  * over HTTP (a loopback server).
  */
@@ -73,7 +73,7 @@ describe('PlanRun handler', () => {
       new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } }),
     );
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../lambdas/plan-run/index.ts');
+    const { handler } = await import('#handlers/plan-run');
 
     const out = await handler(
       {
@@ -106,7 +106,7 @@ describe('PlanRun handler', () => {
   });
 
   it('fails invalid input with the named error Step Functions matches on, before any write', async () => {
-    const { handler } = await import('../../lambdas/plan-run/index.ts');
+    const { handler } = await import('#handlers/plan-run');
     const err = await handler(
       { input: { from: '2026-10-05' }, runId: 'run-2', startedAt: '2026-11-24T07:00:00Z' },
       context,
@@ -154,7 +154,7 @@ describe('FinishRun handler', () => {
       body(record),
     );
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../lambdas/finish-run/index.ts');
+    const { handler } = await import('#handlers/finish-run');
 
     const out = await handler({ runId: 'run-3' }, context);
 
@@ -171,7 +171,7 @@ describe('FinishRun handler', () => {
   });
 
   it('rejects an event that is not its input, by name', async () => {
-    const { handler } = await import('../../lambdas/finish-run/index.ts');
+    const { handler } = await import('#handlers/finish-run');
     await expect(handler({ run: 'x' }, context)).rejects.toMatchObject({
       name: 'InvalidInputError',
       message: expect.stringContaining('FinishRun received an invalid event: runId'),

@@ -1,7 +1,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { type AslDefinition, renderWorkflowAsl } from '#lib/workflow';
-import { ItemStateSchema, NEXT_STEPS } from '#shared/item-state';
+import { ItemStateSchema, NEXT_STEPS } from '#steps/state';
 
 const asl = renderWorkflowAsl({ mapConcurrency: 3 });
 const LAMBDA_ARNS = Object.values(asl.arns.functions);

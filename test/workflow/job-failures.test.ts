@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { itemKey } from '#shared/keys';
-import type { ExportItem } from '#shared/types';
+import type { ExportItem } from '#common/model';
+import { itemKey } from '#storage/keys';
 import {
   CONTRACT_A,
   FROM,
@@ -10,7 +10,7 @@ import {
   TO,
   type WorkflowEnv,
   workflowEnvs,
-} from '../support/workflow.ts';
+} from '#test/support/workflow';
 
 const start = workflowEnvs();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { itemKey } from '#shared/keys';
-import { DATASETS } from '#shared/types';
+import { DATASETS } from '#common/model';
+import { itemKey } from '#storage/keys';
 import {
   CONTRACT_A,
   CONTRACT_B,
@@ -12,7 +12,7 @@ import {
   recordOf,
   TO,
   workflowEnvs,
-} from '../support/workflow.ts';
+} from '#test/support/workflow';
 
 const start = workflowEnvs();
 

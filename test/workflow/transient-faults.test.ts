@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScenarioKnobs } from '#local/emulator/scenarios';
-import { itemKey } from '#shared/keys';
+import { itemKey } from '#storage/keys';
 import {
   CONTRACT_A,
   DESTINATIONS,
@@ -11,7 +11,7 @@ import {
   TO,
   type WorkflowEnvOptions,
   workflowEnvs,
-} from '../support/workflow.ts';
+} from '#test/support/workflow';
 
 const start = workflowEnvs();
 

@@ -1,0 +1,150 @@
+// The named errors every step throws, and what Retry/Catch in the state machines match on.
+/**
+ * Every error that can leave a Lambda handler has a stable `name`, so the state machines'
+ * Retry and Catch rules can match on it (Step Functions sees it as `Error`). Renaming one is a
+ * breaking change for deployed state machines and for the manifest's `error.name` field.
+ */
+export class NamedError extends Error {
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+/** The execution input or a handler payload failed validation. Never retried. */
+export class InvalidInputError extends NamedError {
+  constructor(message: string) {
+    super('InvalidInputError', message);
+  }
+}
+
+/** A configuration value (environment, secret content) is missing or malformed. Never retried. */
+export class ConfigurationError extends NamedError {
+  constructor(message: string) {
+    super('ConfigurationError', message);
+  }
+}
+
+/** 401: the LinkedIn token is expired, revoked or wrong. Never retried: a human must renew it. */
+export class LinkedInAuthError extends NamedError {
+  constructor(message: string) {
+    super('LinkedInAuthError', message);
+  }
+}
+
+/** 403: the token's member may not use this contract or endpoint. Never retried. */
+export class LinkedInForbiddenError extends NamedError {
+  constructor(message: string) {
+    super('LinkedInForbiddenError', message);
+  }
+}
+
+/** 429 that outlasted the client's bounded in-process wait. Retried by the state machine. */
+export class LinkedInThrottledError extends NamedError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super('LinkedInThrottledError', message);
+  }
+}
+
+/** 5xx, network failure or timeout talking to LinkedIn. Retried by the state machine. */
+export class LinkedInTransientError extends NamedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LinkedInTransientError', message, options);
+  }
+}
+
+/** LinkedIn answered with something that does not match the contract. Never retried. */
+export class LinkedInResponseError extends NamedError {
+  constructor(message: string) {
+    super('LinkedInResponseError', message);
+  }
+}
+
+/** An AWS dependency (Secrets Manager, S3) failed in a way worth retrying (throttling, 5xx, network). */
+export class AwsTransientError extends NamedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AwsTransientError', message, options);
+  }
+}
+
+/** Any other 4xx from LinkedIn (400, 404, ...). Never retried. */
+export class LinkedInRequestError extends NamedError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super('LinkedInRequestError', message);
+  }
+}
+
+/** The download URL is not https or not on an allow-listed host. Never retried. */
+export class DownloadUrlRejectedError extends NamedError {
+  constructor(message: string) {
+    super('DownloadUrlRejectedError', message);
+  }
+}
+
+/** The download URL expired and re-reading the job did not give a usable one. Retried. */
+export class DownloadUrlExpiredError extends NamedError {
+  constructor(message: string) {
+    super('DownloadUrlExpiredError', message);
+  }
+}
+
+/** The body ended early, or its size differs from Content-Length. Retried (the upload is aborted). */
+export class DownloadIncompleteError extends NamedError {
+  constructor(message: string) {
+    super('DownloadIncompleteError', message);
+  }
+}
+
+/** The export job ended in a FAILED_* status and the policy gave up on it. */
+export class ExportJobFailedError extends NamedError {
+  constructor(message: string) {
+    super('ExportJobFailedError', message);
+  }
+}
+
+/** The job stayed ENQUEUED/PROCESSING past the polling deadline. */
+export class PollDeadlineExceededError extends NamedError {
+  constructor(message: string) {
+    super('PollDeadlineExceededError', message);
+  }
+}
+
+/** A planned run exceeds the per-run item bound; the caller must split it into several runs. */
+export class PlanTooLargeError extends NamedError {
+  constructor(message: string) {
+    super('PlanTooLargeError', message);
+  }
+}
+
+/** FinishRun: at least one item of the run is FAILED (the manifest has been written). */
+export class RunIncompleteError extends NamedError {
+  constructor(message: string) {
+    super('RunIncompleteError', message);
+  }
+}
+
+/** Errors the state machines retry (with backoff) before giving up on an item. */
+export const RETRYABLE_ERRORS = [
+  'LinkedInThrottledError',
+  'LinkedInTransientError',
+  'DownloadUrlExpiredError',
+  'DownloadIncompleteError',
+  'AwsTransientError',
+] as const;
+
+/** Shape of an error as recorded in the manifest. Never contains a token or a signed URL. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+export function errorInfo(err: unknown): ErrorInfo {
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return { name: 'Error', message: String(err) };
+}

@@ -1,0 +1,86 @@
+// The domain model: datasets, job statuses, contract URNs, days, export items and item records.
+import { z } from 'zod';
+
+/** The three Sales Navigator analytics exports. The names are part of the public S3 layout. */
+export const DATASETS = ['seat', 'activity', 'activityOutcome'] as const;
+export type Dataset = (typeof DATASETS)[number];
+export const DatasetSchema = z.enum(DATASETS);
+
+/** `action` of `POST /salesAnalyticsExportJobs` for each dataset. */
+export const EXPORT_ACTIONS: Record<
+  Dataset,
+  'exportSeatData' | 'exportActivityData' | 'exportActivityOutcomeData'
+> = {
+  seat: 'exportSeatData',
+  activity: 'exportActivityData',
+  activityOutcome: 'exportActivityOutcomeData',
+};
+
+export const JOB_STATUSES = [
+  'ENQUEUED',
+  'PROCESSING',
+  'COMPLETED',
+  'FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR',
+  'FAILED_DUE_TO_TIMED_OUT',
+  'FAILED_DUE_TO_DATA_DELAY',
+  'FAILED_DUE_TO_INTERNAL_ERROR',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const JobStatusSchema = z.enum(JOB_STATUSES);
+
+/** `urn:li:salesContract:<id>`; the id becomes part of an S3 key, so it is restricted to safe characters. */
+export const ContractUrnSchema = z
+  .string()
+  .regex(/^urn:li:salesContract:[A-Za-z0-9_-]{1,64}$/, 'must look like urn:li:salesContract:<id>');
+
+/** A UTC calendar day, `YYYY-MM-DD`, that really exists. */
+export const IsoDaySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date written YYYY-MM-DD', abort: true })
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'is not a real calendar date');
+
+/** One export: one dataset of one contract over `[start, end)` in whole UTC days (at most 90). */
+export const ExportItemSchema = z.object({
+  contract: ContractUrnSchema,
+  dataset: DatasetSchema,
+  start: IsoDaySchema,
+  end: IsoDaySchema,
+});
+export type ExportItem = z.infer<typeof ExportItemSchema>;
+
+export const ITEM_STATUSES = ['EXPORTED', 'SKIPPED', 'FAILED'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+
+export const ErrorInfoSchema = z.object({ name: z.string(), message: z.string() });
+
+/**
+ * The full outcome of one item, stored at `manifests/<runId>/items/<itemId>.json` by whichever
+ * step finished the item, and copied into the run manifest by FinishRun. Public: fields are only added.
+ */
+export const ItemRecordSchema = z.object({
+  contract: ContractUrnSchema,
+  dataset: DatasetSchema,
+  window: z.object({ start: IsoDaySchema, end: IsoDaySchema }),
+  status: z.enum(ITEM_STATUSES),
+  key: z.string(),
+  bytes: z.number().int().nonnegative().optional(),
+  rows: z.number().int().nonnegative().optional(),
+  jobIds: z.array(z.number().int()),
+  attempts: z.number().int().nonnegative(),
+  error: ErrorInfoSchema.optional(),
+  /** Set when this item is a half (or quarter...) of a planned window that LinkedIn found too large. */
+  splitFrom: z.object({ start: IsoDaySchema, end: IsoDaySchema }).optional(),
+  finishedAt: z.string(),
+});
+export type ItemRecord = z.infer<typeof ItemRecordSchema>;
+
+/** What a child (ExportJob) execution returns to its parent: small on purpose (256 KiB state limit). */
+export interface ItemResult {
+  status: ItemStatus | 'SPLIT';
+  key: string;
+  bytes?: number;
+  rows?: number;
+}

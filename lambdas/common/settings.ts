@@ -1,0 +1,92 @@
+// Runtime settings of the steps (API base URL, polling, download hosts, bounds), validated with zod.
+import { z } from 'zod';
+import { ConfigurationError } from './errors.ts';
+
+/**
+ * Runtime settings shared by every handler. In AWS they arrive as one JSON environment variable
+ * (`EXPORT_SETTINGS`) written by the stack from the deploy-time config; locally the runner builds
+ * them directly. Every field has a production default.
+ */
+export const SettingsSchema = z
+  .object({
+    /** LinkedIn REST base URL. */
+    apiBaseUrl: z.url().default('https://api.linkedin.com/v2'),
+    /**
+     * Hosts a download URL may point at. `*.example.com` matches subdomains only. The default
+     * LinkedIn hosts must be https; hosts added here explicitly may be http (local emulator).
+     */
+    allowedDownloadHosts: z.array(z.string().min(1)).default(['*.licdn.com', '*.linkedin.com']),
+    /** Default window = the last complete UTC day, moved back by this many days. */
+    lagDays: z.number().int().min(0).max(30).default(1),
+    /** Upper bound on items in one run (Step Functions state size); larger backfills are split by the CLI. */
+    maxItemsPerRun: z.number().int().min(1).max(1000).default(1000),
+    poll: z
+      .object({
+        initialSeconds: z.number().int().min(1).default(30),
+        factor: z.number().min(1).max(10).default(2),
+        maxSeconds: z.number().int().min(1).default(900),
+        /** Give up on a job still ENQUEUED/PROCESSING this long after it was created. */
+        deadlineSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .default(6 * 3600),
+      })
+      .prefault({}),
+    dataDelay: z
+      .object({
+        /** Wait before creating a new job after FAILED_DUE_TO_DATA_DELAY (LinkedIn refreshes daily). */
+        waitSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(4 * 3600),
+        /** New jobs after a data delay before the item is FAILED. */
+        maxRetries: z.number().int().min(0).max(20).default(6),
+      })
+      .prefault({}),
+    jobRetry: z
+      .object({
+        /** First wait before re-creating a job that ended FAILED_DUE_TO_TIMED_OUT / INTERNAL_ERROR. */
+        baseSeconds: z.number().int().min(1).default(300),
+        maxSeconds: z.number().int().min(1).default(3600),
+        maxRetries: z.number().int().min(0).max(10).default(3),
+      })
+      .prefault({}),
+    /** How often a window may be halved after FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR (90 days → 1 day is 7). */
+    maxSplitDepth: z.number().int().min(0).max(7).default(7),
+    /**
+     * A download that delivers no byte for this long is abandoned as incomplete (and retried), instead
+     * of hanging until the Lambda times out.
+     */
+    downloadIdleTimeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+    /** Longest `Retry-After` the client waits in-process before handing a 429 to the state machine. */
+    maxInProcessRetryAfterSeconds: z.number().int().min(0).max(300).default(20),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof SettingsSchema>;
+export type SettingsInput = z.input<typeof SettingsSchema>;
+
+export function parseSettings(value: unknown, source = 'settings'): Settings {
+  const parsed = SettingsSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') || '(root)';
+    throw new ConfigurationError(`${source}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** Reads `EXPORT_SETTINGS` (JSON) from the environment. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
+  const raw = env.EXPORT_SETTINGS;
+  if (!raw) return parseSettings({}, 'EXPORT_SETTINGS');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigurationError('EXPORT_SETTINGS is not valid JSON');
+  }
+  return parseSettings(json, 'EXPORT_SETTINGS');
+}

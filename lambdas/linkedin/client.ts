@@ -1,0 +1,346 @@
+// The LinkedIn REST client: headers, paging, response validation, Retry-After, named errors.
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import {
+  ConfigurationError,
+  InvalidInputError,
+  LinkedInAuthError,
+  LinkedInForbiddenError,
+  LinkedInRequestError,
+  LinkedInResponseError,
+  LinkedInThrottledError,
+  LinkedInTransientError,
+} from '#common/errors';
+import { type Dataset, EXPORT_ACTIONS, JobStatusSchema } from '#common/model';
+import { logger } from '#common/powertools';
+import type { Contract, ExportJob, LinkedInApi } from './api.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Response schemas (the seed spec, plus what real Rest.li answers where the two differ)
+// ---------------------------------------------------------------------------------------------
+
+export const ContractSchema = z.object({
+  contract: z.string().min(1),
+  name: z.string(),
+  description: z.string().nullish(),
+  hasReportingAccess: z.boolean(),
+});
+
+/** The seed spec types a link as a string; real Rest.li answers `{rel, href, type}`. Both are accepted. */
+export const PagingLinkSchema = z.union([
+  z.string(),
+  z.object({ rel: z.string(), href: z.string(), type: z.string().optional() }),
+]);
+
+export const PagingSchema = z.object({
+  count: z.number().int().nonnegative().optional(),
+  start: z.number().int().nonnegative().optional(),
+  links: z.array(PagingLinkSchema).optional(),
+});
+
+export const ContractsResponseSchema = z.object({
+  elements: z.array(ContractSchema),
+  paging: PagingSchema.optional(),
+});
+
+/**
+ * LinkedIn documents `expireAt` in epoch milliseconds, but the seed spec's example (1640200000) is
+ * in seconds. A millisecond timestamp below 1e12 would be before September 2001, so anything smaller
+ * is read as seconds. Downstream code can then always compare it with `Date.now()`.
+ */
+export function normaliseEpochMs(value: number): number {
+  return value < 1e12 ? value * 1000 : value;
+}
+
+/** `GET /salesAnalyticsExportJobs/{id}` and the `value` of the create action; nulls become absent fields. */
+export const ExportJobSchema = z
+  .object({
+    id: z.number().int().nonnegative(),
+    status: JobStatusSchema,
+    downloadUrl: z.url().nullish(),
+    expireAt: z.number().int().nonnegative().nullish(),
+    rowCount: z.number().int().nonnegative().nullish(),
+  })
+  .transform(
+    ({ id, status, downloadUrl, expireAt, rowCount }): ExportJob => ({
+      id,
+      status,
+      ...(downloadUrl != null && { downloadUrl }),
+      ...(expireAt != null && { expireAt: normaliseEpochMs(expireAt) }),
+      ...(rowCount != null && { rowCount }),
+    }),
+  );
+
+export const CreateExportJobResponseSchema = z.object({ value: ExportJobSchema });
+
+/** LinkedIn's error body; read best-effort to enrich an error message, never required. */
+export const ErrorResponseSchema = z.object({
+  status: z.number().optional(),
+  message: z.string().optional(),
+  code: z.string().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------------------------
+
+export interface LinkedInClientOptions {
+  /** e.g. `https://api.linkedin.com/v2` (Settings.apiBaseUrl) or the local emulator. */
+  baseUrl: string;
+  /** Called before every request, so a renewed token is picked up without a new client. */
+  getToken: () => Promise<string>;
+  /** Longest `Retry-After` waited in-process; a longer one is handed to the state machine. @default 20 */
+  maxRetryAfterSeconds?: number;
+  /** In-process retries after a 429 with a short enough `Retry-After`. @default 2 */
+  maxThrottleRetries?: number;
+  /** Per request, including reading the body. @default 30000 */
+  requestTimeoutMs?: number;
+  /** Contracts requested per page. @default 100 */
+  pageSize?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  /** Clock used to resolve an HTTP-date `Retry-After`. @default Date.now */
+  now?: () => number;
+}
+
+/** Upper bound on contract pages, so a server that always claims "more" cannot loop us forever. */
+export const MAX_CONTRACT_PAGES = 100;
+/** LinkedIn error messages are echoed into our errors; keep them short. */
+const MAX_ERROR_MESSAGE_CHARS = 300;
+
+type Method = 'GET' | 'POST';
+
+export class LinkedInClient implements LinkedInApi {
+  private readonly baseUrl: string;
+  private readonly getToken: () => Promise<string>;
+  private readonly maxRetryAfterSeconds: number;
+  private readonly maxThrottleRetries: number;
+  private readonly requestTimeoutMs: number;
+  private readonly pageSize: number;
+  private readonly fetch: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(options: LinkedInClientOptions) {
+    if (!URL.canParse(options.baseUrl)) {
+      throw new ConfigurationError(`LinkedIn base URL is not a URL: ${options.baseUrl}`);
+    }
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.getToken = options.getToken;
+    this.maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 20;
+    this.maxThrottleRetries = options.maxThrottleRetries ?? 2;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.pageSize = options.pageSize ?? 100;
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.sleep = options.sleep ?? ((ms) => delay(ms));
+    this.now = options.now ?? Date.now;
+  }
+
+  async listContracts(): Promise<Contract[]> {
+    const contracts: Contract[] = [];
+    let start = 0;
+    for (let page = 0; page < MAX_CONTRACT_PAGES; page++) {
+      const path = `/salesContracts?q=contractsByMember&start=${start}&count=${this.pageSize}`;
+      const { elements, paging } = await this.request('GET', path, ContractsResponseSchema);
+      contracts.push(...elements);
+      const full = elements.length >= (paging?.count || this.pageSize);
+      if (elements.length === 0 || !(full || hasNextLink(paging?.links, start, this.url(path)))) {
+        return contracts;
+      }
+      start += elements.length;
+    }
+    throw new LinkedInResponseError(
+      `GET /salesContracts: still more contracts after ${MAX_CONTRACT_PAGES} pages; paging looks broken`,
+    );
+  }
+
+  async createExportJob(
+    dataset: Dataset,
+    contract: string,
+    startAt: number,
+    endAt: number,
+  ): Promise<ExportJob> {
+    const path = `/salesAnalyticsExportJobs?action=${EXPORT_ACTIONS[dataset]}`;
+    const { value } = await this.request('POST', path, CreateExportJobResponseSchema, {
+      contract,
+      startAt,
+      endAt,
+    });
+    return value;
+  }
+
+  async getExportJob(id: number, contract: string): Promise<ExportJob> {
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`not an export job id: ${id}`);
+    return this.request(
+      'GET',
+      `/salesAnalyticsExportJobs/${id}?contract=${encodeURIComponent(contract)}`,
+      ExportJobSchema,
+    );
+  }
+
+  private url(pathAndQuery: string): URL {
+    return new URL(`${this.baseUrl}${pathAndQuery}`);
+  }
+
+  /**
+   * One call, with the in-process 429 retries. Every outcome is either the parsed body or one of
+   * the named errors; messages carry the method and path, never the token or the response body.
+   */
+  private async request<S extends z.ZodType>(
+    method: Method,
+    pathAndQuery: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    const url = this.url(pathAndQuery);
+    const endpoint = `${method} ${url.pathname}`;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.send(method, url, endpoint, body);
+      if (res.ok) return parseBody(endpoint, await this.readText(res, endpoint), schema);
+
+      const detail = errorDetail(await this.readText(res, endpoint).catch(() => ''));
+      const answered = `${endpoint}: LinkedIn answered ${res.status}${detail}`;
+      if (res.status === 401) {
+        throw new LinkedInAuthError(
+          `${answered}. The access token is expired or revoked (LinkedIn tokens live 60 days, 1 year for ` +
+            'compliance apps, with no guaranteed refresh token): renew the token and update the secret.',
+        );
+      }
+      if (res.status === 403) {
+        throw new LinkedInForbiddenError(
+          `${answered}. The token's member may not use this contract or endpoint.`,
+        );
+      }
+      if (res.status === 429) {
+        const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'), this.now());
+        if (
+          retryAfterSeconds !== undefined &&
+          retryAfterSeconds <= this.maxRetryAfterSeconds &&
+          attempt < this.maxThrottleRetries
+        ) {
+          logger.debug('LinkedIn throttled, waiting', { method, path: url.pathname, retryAfterSeconds });
+          await this.sleep(retryAfterSeconds * 1000);
+          continue;
+        }
+        const wait =
+          retryAfterSeconds === undefined ? 'no Retry-After' : `Retry-After ${retryAfterSeconds} s`;
+        throw new LinkedInThrottledError(
+          `${answered} (${wait}, after ${attempt} in-process retries); LinkedIn's daily limits reset at midnight UTC`,
+          retryAfterSeconds,
+        );
+      }
+      if (res.status >= 500) throw new LinkedInTransientError(answered);
+      if (res.status >= 400) throw new LinkedInRequestError(answered, res.status);
+      throw new LinkedInResponseError(`${endpoint}: unexpected HTTP status ${res.status}`);
+    }
+  }
+
+  private async send(method: Method, url: URL, endpoint: string, body: unknown): Promise<Response> {
+    const token = await this.getToken();
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${token}`,
+      'X-Restli-Protocol-Version': '2.0.0',
+      Accept: 'application/json',
+    };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const started = Date.now();
+    try {
+      const res = await this.fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        // The API never redirects; following one would send the token somewhere unexpected.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+      logger.debug('LinkedIn request', {
+        method,
+        path: url.pathname,
+        status: res.status,
+        ms: Date.now() - started,
+      });
+      return res;
+    } catch (err) {
+      throw this.transportError(endpoint, err);
+    }
+  }
+
+  private async readText(res: Response, endpoint: string): Promise<string> {
+    try {
+      return await res.text();
+    } catch (err) {
+      throw this.transportError(endpoint, err);
+    }
+  }
+
+  /** A network failure or timeout. The message is built from error names and codes only. */
+  private transportError(endpoint: string, err: unknown): LinkedInTransientError {
+    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      return new LinkedInTransientError(`${endpoint}: no answer within ${this.requestTimeoutMs} ms`);
+    }
+    const cause = err instanceof Error ? err.cause : undefined;
+    const code =
+      (cause instanceof Error && ((cause as NodeJS.ErrnoException).code ?? cause.name)) ||
+      (err instanceof Error ? err.name : 'unknown error');
+    return new LinkedInTransientError(`${endpoint}: network error (${code})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+function parseBody<S extends z.ZodType>(endpoint: string, text: string, schema: S): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new LinkedInResponseError(`${endpoint}: response is not valid JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new LinkedInResponseError(`${endpoint}: unexpected response: ${issues}`);
+}
+
+/** `: <LinkedIn's message>` when the body is an ErrorResponse with one, else empty. */
+function errorDetail(text: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return '';
+  }
+  const message = ErrorResponseSchema.safeParse(json).data?.message?.trim();
+  return message ? `: ${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}` : '';
+}
+
+/** `Retry-After` as whole seconds from now: delta-seconds or an HTTP-date. Undefined if absent or invalid. */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+/**
+ * Whether `links` announce a page after `start`: an object link with `rel: "next"`, or (string
+ * style) a link whose `start` parameter is beyond the current one. The link is only a signal: the
+ * next request is always built from our own base URL, never from a server-supplied href.
+ */
+function hasNextLink(
+  links: z.infer<typeof PagingLinkSchema>[] | undefined,
+  start: number,
+  base: URL,
+): boolean {
+  return (links ?? []).some((link) => {
+    if (typeof link !== 'string') return link.rel === 'next';
+    if (!URL.canParse(link, base.href)) return false;
+    const linkStart = new URL(link, base).searchParams.get('start');
+    return linkStart != null && Number(linkStart) > start;
+  });
+}

@@ -1,0 +1,16 @@
+// What a step may use (the Deps port): settings, LinkedIn, the store, the clock.
+import type { Settings } from '#common/settings';
+import type { LinkedInApi } from '#linkedin/api';
+import type { ObjectStore } from '#storage/store';
+
+/**
+ * Everything a core function needs from the outside world. AWS handlers build it from the
+ * environment (Secrets Manager token, S3 bucket); the local runner builds it from the emulator
+ * and a folder or S3 endpoint. Core functions never read `process.env` themselves.
+ */
+export interface Deps {
+  settings: Settings;
+  linkedin: LinkedInApi;
+  store: ObjectStore;
+  now: () => Date;
+}

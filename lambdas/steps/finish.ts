@@ -1,0 +1,141 @@
+// Step FinishRun: gathers every item record into the run manifest, nothing dropped.
+import { z } from 'zod';
+import { mapLimit } from '#common/concurrency';
+import { ConfigurationError, RunIncompleteError } from '#common/errors';
+import { type ExportItem, type ItemRecord, ItemRecordSchema } from '#common/model';
+import { itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
+import type { Deps } from './deps.ts';
+import { type PlanDocument, PlanDocumentSchema } from './plan.ts';
+
+export const FinishRunEventSchema = z.object({ runId: z.string().min(1) });
+export type FinishRunEvent = z.infer<typeof FinishRunEventSchema>;
+
+/** `manifests/<runId>.json`. Public: other tools read it; fields are only ever added. */
+export interface Manifest {
+  version: 1;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  window: PlanDocument['window'];
+  contracts: string[];
+  datasets: string[];
+  force: boolean;
+  summary: RunSummary;
+  items: ItemRecord[];
+}
+
+export interface RunSummary {
+  planned: number;
+  exported: number;
+  skipped: number;
+  failed: number;
+  bytes: number;
+  rows: number;
+}
+
+export interface FinishRunOutput {
+  runId: string;
+  manifestKey: string;
+  summary: RunSummary;
+}
+
+/**
+ * FinishRun: gathers every item record of the run into the manifest. A planned window with no
+ * record (its execution died before recording) is listed as FAILED, never silently dropped.
+ * Throws RunIncompleteError after writing the manifest if any item FAILED.
+ */
+export async function finishRun(event: FinishRunEvent, deps: Deps): Promise<FinishRunOutput> {
+  const planJson = await deps.store.getJson(planKey(event.runId));
+  if (planJson === undefined) {
+    throw new ConfigurationError(
+      `no plan for run ${event.runId} at ${planKey(event.runId)}: PlanRun did not finish`,
+    );
+  }
+  const plan = PlanDocumentSchema.parse(planJson);
+  const keys = await deps.store.list(itemRecordPrefix(event.runId));
+  const records = await mapLimit(keys, 16, async (key) =>
+    ItemRecordSchema.parse(await deps.store.getJson(key)),
+  );
+
+  const finishedAt = deps.now().toISOString();
+  const items = plan.items.flatMap((planned) => recordsFor(planned, records, finishedAt));
+  const summary: RunSummary = {
+    planned: plan.items.length,
+    exported: items.filter((i) => i.status === 'EXPORTED').length,
+    skipped: items.filter((i) => i.status === 'SKIPPED').length,
+    failed: items.filter((i) => i.status === 'FAILED').length,
+    bytes: items.reduce((sum, i) => sum + (i.bytes ?? 0), 0),
+    rows: items.reduce((sum, i) => sum + (i.rows ?? 0), 0),
+  };
+  const manifest: Manifest = {
+    version: 1,
+    runId: plan.runId,
+    startedAt: plan.startedAt,
+    finishedAt,
+    window: plan.window,
+    contracts: plan.contracts,
+    datasets: plan.datasets,
+    force: plan.force,
+    summary,
+    items,
+  };
+  const key = manifestKey(event.runId);
+  await deps.store.putJson(key, manifest);
+  if (summary.failed > 0) {
+    throw new RunIncompleteError(
+      `${summary.failed} of ${items.length} item(s) failed in run ${event.runId}; see ${key} in ${deps.store.location}`,
+    );
+  }
+  return { runId: event.runId, manifestKey: key, summary };
+}
+
+/**
+ * The records covering one planned window, in window order: its own record, or the records of the
+ * pieces it was split into. Any stretch of the window no record covers becomes a FAILED entry.
+ */
+export function recordsFor(planned: ExportItem, records: ItemRecord[], finishedAt: string): ItemRecord[] {
+  const mine = records
+    .filter(
+      (r) =>
+        r.contract === planned.contract &&
+        r.dataset === planned.dataset &&
+        r.window.start >= planned.start &&
+        r.window.end <= planned.end &&
+        (r.splitFrom
+          ? r.splitFrom.start === planned.start && r.splitFrom.end === planned.end
+          : r.window.start === planned.start && r.window.end === planned.end),
+    )
+    .sort((a, b) => a.window.start.localeCompare(b.window.start));
+
+  const result: ItemRecord[] = [];
+  let cursor = planned.start;
+  const gap = (end: string): void => {
+    const piece = { ...planned, start: cursor, end };
+    result.push({
+      contract: planned.contract,
+      dataset: planned.dataset,
+      window: { start: piece.start, end: piece.end },
+      status: 'FAILED',
+      key: itemKey(piece),
+      jobIds: [],
+      attempts: 0,
+      error: {
+        name: 'ItemNotRecorded',
+        message:
+          'no outcome was recorded for this window: its ExportJob execution stopped before recording one (see its execution history)',
+      },
+      ...(piece.start !== planned.start || piece.end !== planned.end
+        ? { splitFrom: { start: planned.start, end: planned.end } }
+        : {}),
+      finishedAt,
+    });
+  };
+  for (const record of mine) {
+    if (record.window.start < cursor) continue; // a duplicate of a piece already listed
+    if (record.window.start > cursor) gap(record.window.start);
+    result.push(record);
+    cursor = record.window.end;
+  }
+  if (cursor < planned.end) gap(planned.end);
+  return result;
+}

@@ -1,0 +1,214 @@
+// Steps CreateJob, CheckJob, RecordFailure: one LinkedIn export job from creation to its outcome.
+import { addDays, daysBetween, dayToMs } from '#common/days';
+import {
+  type ErrorInfo,
+  ExportJobFailedError,
+  errorInfo,
+  InvalidInputError,
+  PollDeadlineExceededError,
+} from '#common/errors';
+import type { ExportItem, ItemRecord, ItemStatus } from '#common/model';
+import { itemKey, itemRecordKey } from '#storage/keys';
+import { copyExportToStore } from './copy.ts';
+import type { Deps } from './deps.ts';
+import { jobRetryDelaySeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
+import type { ItemState } from './state.ts';
+
+/**
+ * The steps of one ExportJob execution. Each takes the whole item state and returns it updated;
+ * the state machine routes on `next` and sleeps `waitSeconds` between steps.
+ */
+
+/** CreateJob: a new LinkedIn export job for the item's window. */
+export async function createJob(state: ItemState, deps: Deps): Promise<ItemState> {
+  const { item } = state;
+  const job = await deps.linkedin.createExportJob(
+    item.dataset,
+    item.contract,
+    dayToMs(item.start),
+    dayToMs(item.end),
+  );
+  return {
+    ...clearStep(state),
+    job: { id: job.id, createdAt: deps.now().toISOString(), polls: 0 },
+    jobIds: [...state.jobIds, job.id],
+    status: job.status,
+    waitSeconds: pollDelaySeconds(0, deps.settings.poll),
+  };
+}
+
+/** CheckJob: reads the job and decides what happens next, as DESIGN.md §2 says for each status. */
+export async function checkJob(state: ItemState, deps: Deps): Promise<ItemState> {
+  if (!state.job)
+    throw new InvalidInputError('CheckJob needs a job: the state has none (CreateJob did not run)');
+  const { settings } = deps;
+  const job = await deps.linkedin.getExportJob(state.job.id, state.item.contract);
+  const base = { ...clearStep(state), status: job.status };
+
+  switch (job.status) {
+    case 'ENQUEUED':
+    case 'PROCESSING': {
+      const elapsed = (deps.now().getTime() - Date.parse(state.job.createdAt)) / 1000;
+      const wait = nextPollWait(state.job.polls + 1, elapsed, settings.poll);
+      if (wait === undefined) {
+        return fail(
+          base,
+          new PollDeadlineExceededError(
+            `job ${job.id} still ${job.status} ${Math.round(elapsed)} s after creation (deadline ${settings.poll.deadlineSeconds} s)`,
+          ),
+        );
+      }
+      return { ...base, job: { ...state.job, polls: state.job.polls + 1 }, next: 'POLL', waitSeconds: wait };
+    }
+    case 'COMPLETED':
+      return { ...base, next: 'COPY', rowCount: job.rowCount };
+    case 'FAILED_DUE_TO_DATA_DELAY': {
+      const { maxRetries, waitSeconds } = settings.dataDelay;
+      if (state.attempts.dataDelay >= maxRetries) {
+        return fail(base, jobFailed(job.id, job.status, `data still delayed after ${maxRetries} new job(s)`));
+      }
+      return {
+        ...base,
+        job: undefined,
+        attempts: { ...state.attempts, dataDelay: state.attempts.dataDelay + 1 },
+        next: 'RECREATE',
+        waitSeconds,
+      };
+    }
+    case 'FAILED_DUE_TO_TIMED_OUT':
+    case 'FAILED_DUE_TO_INTERNAL_ERROR': {
+      const { maxRetries } = settings.jobRetry;
+      if (state.attempts.retry >= maxRetries) {
+        return fail(base, jobFailed(job.id, job.status, `still failing after ${maxRetries} new job(s)`));
+      }
+      return {
+        ...base,
+        job: undefined,
+        attempts: { ...state.attempts, retry: state.attempts.retry + 1 },
+        next: 'RECREATE',
+        waitSeconds: jobRetryDelaySeconds(state.attempts.retry, settings.jobRetry),
+      };
+    }
+    case 'FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR':
+      return splitState(base, job.id, deps);
+  }
+}
+
+/** Over 3 GB: export each half of the window instead (each half is a child execution), down to one day. */
+async function splitState(state: ItemState, jobId: number, deps: Deps): Promise<ItemState> {
+  const { item } = state;
+  const days = daysBetween(item.start, item.end);
+  if (days < 2 || state.depth >= deps.settings.maxSplitDepth) {
+    return fail(
+      state,
+      jobFailed(
+        jobId,
+        'FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR',
+        days < 2
+          ? 'a single day is over LinkedIn’s 3 GB file limit'
+          : `window already split ${state.depth} times`,
+      ),
+    );
+  }
+  const middle = addDays(item.start, Math.floor(days / 2));
+  const halves: ExportItem[] = [
+    { ...item, end: middle },
+    { ...item, start: middle },
+  ];
+  const splitFrom = state.splitFrom ?? { start: item.start, end: item.end };
+  const pending: ItemState[] = [];
+  for (const half of halves) {
+    if (!state.force && (await deps.store.exists(itemKey(half)))) {
+      await writeRecord(deps, { ...state, item: half, splitFrom, jobIds: [] }, 'SKIPPED', {});
+      continue;
+    }
+    pending.push({
+      runId: state.runId,
+      item: half,
+      force: state.force,
+      depth: state.depth + 1,
+      splitFrom,
+      attempts: { dataDelay: 0, retry: 0 },
+      jobIds: [],
+    });
+  }
+  const result = { status: 'SPLIT' as const, key: itemKey(item) };
+  if (pending.length === 0) return { ...state, job: undefined, next: 'DONE', result };
+  return { ...state, job: undefined, next: 'SPLIT', halves: pending, result };
+}
+
+/** CopyToS3: streams the finished export into the store and records the item as EXPORTED. */
+export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemState> {
+  if (!state.job) throw new InvalidInputError('CopyToS3 needs a completed job: the state has none');
+  const key = itemKey(state.item);
+  const copied = await copyExportToStore(
+    { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId } },
+    deps,
+  );
+  await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows });
+  return {
+    ...clearStep(state),
+    next: 'DONE',
+    result: { status: 'EXPORTED', key, bytes: copied.bytes, rows: copied.rows },
+  };
+}
+
+/** RecordFailure: the item could not be exported; write its FAILED record with the reason. */
+export async function recordFailure(state: ItemState, deps: Deps): Promise<ItemState> {
+  const failure = state.failure ?? caughtError(state.error);
+  await writeRecord(deps, state, 'FAILED', { error: failure });
+  return { ...state, failure, result: { status: 'FAILED', key: itemKey(state.item) } };
+}
+
+/** The error a Catch put at `$.error`: `Cause` is the Lambda's JSON error (`errorType`, `errorMessage`). */
+function caughtError(error: ItemState['error']): ErrorInfo {
+  if (!error)
+    return {
+      name: 'UnknownError',
+      message: 'the item failed without an error (RecordFailure reached directly)',
+    };
+  let message = error.Cause ?? '';
+  try {
+    const cause = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // Not JSON (e.g. States.Timeout): keep the cause as it is.
+  }
+  return { name: error.Error, message: message || error.Error };
+}
+
+function jobFailed(jobId: number, status: string, detail: string): ExportJobFailedError {
+  return new ExportJobFailedError(`job ${jobId} ended ${status}: ${detail}`);
+}
+
+function fail(state: ItemState, err: Error): ItemState {
+  return { ...state, next: 'FAIL', failure: errorInfo(err) };
+}
+
+/** Drops what belonged to the previous step so it cannot leak into the next decision. */
+function clearStep(state: ItemState): ItemState {
+  const { next: _n, waitSeconds: _w, failure: _f, error: _e, halves: _h, result: _r, ...rest } = state;
+  return rest;
+}
+
+async function writeRecord(
+  deps: Deps,
+  state: ItemState,
+  status: ItemStatus,
+  extra: Pick<ItemRecord, 'bytes' | 'rows' | 'error'>,
+): Promise<void> {
+  const { item } = state;
+  const record: ItemRecord = {
+    contract: item.contract,
+    dataset: item.dataset,
+    window: { start: item.start, end: item.end },
+    status,
+    key: itemKey(item),
+    ...extra,
+    jobIds: state.jobIds,
+    attempts: state.jobIds.length,
+    ...(state.splitFrom ? { splitFrom: state.splitFrom } : {}),
+    finishedAt: deps.now().toISOString(),
+  };
+  await deps.store.putJson(itemRecordKey(state.runId, item), record);
+}

@@ -1,0 +1,239 @@
+// Step PlanRun: validates the execution input, finds the contracts and plans the items per lane.
+import { z } from 'zod';
+import { mapLimit } from '#common/concurrency';
+import { addDays, daysBetween, utcDay } from '#common/days';
+import {
+  ConfigurationError,
+  InvalidInputError,
+  LinkedInResponseError,
+  PlanTooLargeError,
+} from '#common/errors';
+import {
+  ContractUrnSchema,
+  DATASETS,
+  type Dataset,
+  DatasetSchema,
+  type ExportItem,
+  IsoDaySchema,
+  type ItemRecord,
+} from '#common/model';
+import { itemKey, itemRecordKey, planKey } from '#storage/keys';
+import type { Deps } from './deps.ts';
+import type { Lane, PlanOutput } from './state.ts';
+
+/** LinkedIn accepts at most 90 days per export job. */
+export const MAX_WINDOW_DAYS = 90;
+
+/**
+ * The ExportRun execution input. Public: the schedule sends `{}`, users send backfills.
+ * Every field is optional; `from`/`to` are UTC days and `to` is exclusive.
+ */
+export const RunInputSchema = z
+  .object({
+    contracts: z.array(ContractUrnSchema).min(1).optional(),
+    datasets: z.array(DatasetSchema).min(1).optional(),
+    from: IsoDaySchema.optional(),
+    to: IsoDaySchema.optional(),
+    force: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if ((input.from === undefined) !== (input.to === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [input.from === undefined ? 'from' : 'to'],
+        message: 'from and to must be given together (or neither, for the default window)',
+      });
+    } else if (
+      input.from &&
+      input.to &&
+      IsoDaySchema.safeParse(input.from).success &&
+      IsoDaySchema.safeParse(input.to).success &&
+      input.from >= input.to
+    ) {
+      // (zod 4 runs this refinement even when a field failed: only compare two real days)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `must be after from (${input.from}); to is exclusive`,
+      });
+    }
+  });
+export type RunInput = z.infer<typeof RunInputSchema>;
+
+export const PlanRunEventSchema = z.object({
+  /** The execution input, validated here (not by the state machine) so errors name the field. */
+  input: z.unknown(),
+  runId: z.string().min(1).max(80),
+  startedAt: z.iso.datetime({ offset: true }),
+});
+export type PlanRunEvent = z.infer<typeof PlanRunEventSchema>;
+
+/** What PlanRun stores at `manifests/<runId>/plan.json`; FinishRun reads it back. */
+export const PlanDocumentSchema = z.object({
+  version: z.literal(1),
+  runId: z.string(),
+  startedAt: z.string(),
+  window: z.object({ from: IsoDaySchema, to: IsoDaySchema }),
+  contracts: z.array(ContractUrnSchema),
+  datasets: z.array(DatasetSchema),
+  force: z.boolean(),
+  items: z.array(
+    z.object({ contract: ContractUrnSchema, dataset: DatasetSchema, start: IsoDaySchema, end: IsoDaySchema }),
+  ),
+});
+export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
+
+export function parseRunInput(value: unknown): RunInput {
+  const parsed = RunInputSchema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : '(input)';
+    return `${field}: ${issue.message}`;
+  });
+  throw new InvalidInputError(`invalid execution input: ${problems.join('; ')}`);
+}
+
+/**
+ * `[from, to)` of the run: the given range, or the last complete UTC day before `startedAt`
+ * moved back by `lagDays` (LinkedIn refreshes data once a day; the newest day is often not ready).
+ */
+export function resolveRange(
+  input: RunInput,
+  startedAt: Date,
+  lagDays: number,
+): { from: string; to: string } {
+  const today = utcDay(startedAt);
+  if (input.from && input.to) {
+    if (input.to > today) {
+      throw new InvalidInputError(
+        `invalid execution input: to: ${input.to} is after today (${today} UTC); only complete days can be exported`,
+      );
+    }
+    return { from: input.from, to: input.to };
+  }
+  const to = addDays(today, -lagDays);
+  return { from: addDays(to, -1), to };
+}
+
+/** Splits `[from, to)` into consecutive day-aligned windows of at most 90 days. */
+export function splitRange(
+  from: string,
+  to: string,
+  maxDays = MAX_WINDOW_DAYS,
+): { start: string; end: string }[] {
+  const windows: { start: string; end: string }[] = [];
+  for (let start = from; start < to; ) {
+    const end = daysBetween(start, to) > maxDays ? addDays(start, maxDays) : to;
+    windows.push({ start, end });
+    start = end;
+  }
+  return windows;
+}
+
+/** Contracts the run covers: the requested ones (each must be reportable) or every reportable one. */
+async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): Promise<string[]> {
+  const all = await deps.linkedin.listContracts();
+  const reportable = new Set(all.filter((c) => c.hasReportingAccess).map((c) => c.contract));
+  const unusable = [...reportable].filter((urn) => !ContractUrnSchema.safeParse(urn).success);
+  if (unusable.length) {
+    // Its id becomes part of S3 keys: refuse loudly rather than skip a contract silently.
+    throw new LinkedInResponseError(
+      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${unusable.join(', ')}`,
+    );
+  }
+  if (!input.contracts) {
+    if (reportable.size === 0) {
+      throw new ConfigurationError(
+        `the token's member has no Sales Navigator contract with reporting access (${all.length} contract(s) found)`,
+      );
+    }
+    return [...reportable].sort();
+  }
+  input.contracts.forEach((contract, index) => {
+    if (reportable.has(contract)) return;
+    const known = all.some((c) => c.contract === contract);
+    throw new InvalidInputError(
+      `invalid execution input: contracts.${index}: ${contract} ${
+        known ? 'has no reporting access for this token' : 'is not a contract of this token'
+      }`,
+    );
+  });
+  return [...new Set(input.contracts)];
+}
+
+/**
+ * PlanRun: validates the input, resolves the windows, discovers contracts, skips items whose object
+ * already exists (unless `force`), stores the plan, and returns lanes for the ExportEach Map.
+ */
+export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutput> {
+  const input = parseRunInput(event.input);
+  const range = resolveRange(input, new Date(event.startedAt), deps.settings.lagDays);
+  const windows = splitRange(range.from, range.to);
+  const datasets: Dataset[] = input.datasets ? [...new Set(input.datasets)] : [...DATASETS];
+  const force = input.force ?? false;
+
+  const itemCount = windows.length * datasets.length * (input.contracts ? new Set(input.contracts).size : 1);
+  assertWithinBound(itemCount, deps.settings.maxItemsPerRun);
+  const contracts = await resolveContracts(input, deps);
+
+  const items: ExportItem[] = contracts.flatMap((contract) =>
+    datasets.flatMap((dataset) => windows.map((w) => ({ contract, dataset, start: w.start, end: w.end }))),
+  );
+  assertWithinBound(items.length, deps.settings.maxItemsPerRun);
+
+  const exists = force
+    ? items.map(() => false)
+    : await mapLimit(items, 16, (item) => deps.store.exists(itemKey(item)));
+  const finishedAt = deps.now().toISOString();
+  await mapLimit(
+    items.filter((_, i) => exists[i]),
+    16,
+    (item) => deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
+  );
+
+  const plan: PlanDocument = {
+    version: 1,
+    runId: event.runId,
+    startedAt: event.startedAt,
+    window: range,
+    contracts,
+    datasets,
+    force,
+    items,
+  };
+  await deps.store.putJson(planKey(event.runId), plan);
+
+  const lanes = new Map<string, Lane>();
+  items.forEach((item, i) => {
+    if (exists[i]) return;
+    const id = `${item.contract} ${item.dataset}`;
+    const lane = lanes.get(id) ?? { contract: item.contract, dataset: item.dataset, windows: [] };
+    lane.windows.push({ start: item.start, end: item.end });
+    lanes.set(id, lane);
+  });
+  const skipped = exists.filter(Boolean).length;
+  return { runId: event.runId, force, lanes: [...lanes.values()], planned: items.length, skipped };
+}
+
+function assertWithinBound(count: number, max: number): void {
+  if (count > max) {
+    throw new PlanTooLargeError(
+      `the run would have ${count} items (contracts × datasets × 90-day windows), more than the bound of ${max} per run; ` +
+        'split the range into several runs (`npm run export` does this for you)',
+    );
+  }
+}
+
+function skippedRecord(item: ExportItem, finishedAt: string): ItemRecord {
+  return {
+    contract: item.contract,
+    dataset: item.dataset,
+    window: { start: item.start, end: item.end },
+    status: 'SKIPPED',
+    key: itemKey(item),
+    jobIds: [],
+    attempts: 0,
+    finishedAt,
+  };
+}

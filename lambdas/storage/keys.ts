@@ -1,0 +1,44 @@
+// The S3 layout: where each export, plan, item record and manifest is stored.
+import type { ExportItem } from '#common/model';
+
+/**
+ * The S3 layout. Public: other tools read it. Keys are deterministic (same item → same key),
+ * so a rerun overwrites or skips, never duplicates.
+ *
+ *   sales-navigator/<dataset>/contract=<contract id>/window=<start>_<end>/<dataset>.csv
+ *   manifests/<run id>.json                    the run manifest
+ *   manifests/<run id>/plan.json               the plan (written by PlanRun)
+ *   manifests/<run id>/items/<item id>.json    one record per finished item
+ */
+export const DATA_PREFIX = 'sales-navigator';
+export const MANIFEST_PREFIX = 'manifests';
+
+export function contractId(contractUrn: string): string {
+  const id = contractUrn.split(':').at(-1);
+  if (!id) throw new Error(`not a contract URN: ${contractUrn}`);
+  return id;
+}
+
+export function itemKey(item: ExportItem): string {
+  return `${DATA_PREFIX}/${item.dataset}/contract=${contractId(item.contract)}/window=${item.start}_${item.end}/${item.dataset}.csv`;
+}
+
+export function itemId(item: ExportItem): string {
+  return `${item.dataset}-${contractId(item.contract)}-${item.start}_${item.end}`;
+}
+
+export function manifestKey(runId: string): string {
+  return `${MANIFEST_PREFIX}/${runId}.json`;
+}
+
+export function planKey(runId: string): string {
+  return `${MANIFEST_PREFIX}/${runId}/plan.json`;
+}
+
+export function itemRecordPrefix(runId: string): string {
+  return `${MANIFEST_PREFIX}/${runId}/items/`;
+}
+
+export function itemRecordKey(runId: string, item: ExportItem): string {
+  return `${itemRecordPrefix(runId)}${itemId(item)}.json`;
+}

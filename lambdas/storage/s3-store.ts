@@ -1,0 +1,200 @@
+// The S3 implementation of the store: streaming multipart upload, JSON objects, listing.
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AbortMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ConfigurationError } from '#common/errors';
+import { logger } from '#common/powertools';
+import type { ObjectStore } from './store.ts';
+
+/** Multipart part size and parallel parts: memory stays at about PART_SIZE × (QUEUE_SIZE + 1). */
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+
+/**
+ * An S3 client for the destination. With an endpoint (argument or `AWS_ENDPOINT_URL_S3`), e.g.
+ * s3rver or MinIO, path-style addressing is used. Checksums are only computed when an operation
+ * requires them: S3 does not need them for integrity over TLS, and local endpoints such as s3rver
+ * would otherwise store the aws-chunked framing as part of the object.
+ */
+export function createS3Client(
+  opts: { endpoint?: string; region?: string; credentials?: S3ClientConfig['credentials'] } = {},
+): S3Client {
+  const endpoint = opts.endpoint ?? process.env.AWS_ENDPOINT_URL_S3;
+  return new S3Client({
+    ...(endpoint && { endpoint, forcePathStyle: true }),
+    region: opts.region ?? (endpoint ? (process.env.AWS_REGION ?? 'us-east-1') : undefined),
+    ...(opts.credentials && { credentials: opts.credentials }),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * `s3://bucket/optional/prefix` → `{ bucket, prefix }` (prefix without leading/trailing `/`).
+ *
+ * @throws ConfigurationError
+ */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url.trim());
+  const bucket = match?.[1];
+  if (!bucket || !BUCKET_NAME.test(bucket)) {
+    throw new ConfigurationError(`not an S3 location: "${url}" (expected s3://<bucket>[/<prefix>])`);
+  }
+  return { bucket, prefix: normalizePrefix(match[2] ?? '') };
+}
+
+function normalizePrefix(prefix: string): string {
+  return prefix.split('/').filter(Boolean).join('/');
+}
+
+function isNotFound(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException &&
+    (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404)
+  );
+}
+
+/** An `ObjectStore` on an S3 bucket, below an optional key prefix. */
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(opts: { client: S3Client; bucket: string; prefix?: string }) {
+    this.client = opts.client;
+    this.bucket = opts.bucket;
+    this.prefix = normalizePrefix(opts.prefix ?? '');
+    this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async getJson(key: string): Promise<unknown | undefined> {
+    let text: string;
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+      );
+      text = (await res.Body?.transformToString('utf8')) ?? '';
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new Error(`${this.location}/${key} is not valid JSON`, { cause: err });
+    }
+  }
+
+  async putJson(key: string, value: unknown): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.fullKey(key),
+        Body: JSON.stringify(value, null, 2),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const strip = this.prefix ? this.prefix.length + 1 : 0;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.fullKey(prefix),
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(strip));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys.sort();
+  }
+
+  /**
+   * Multipart upload in constant memory. On failure the error of the body (or of S3) is thrown
+   * as is; aborting the multipart upload is best effort and never masks it (a bucket lifecycle rule
+   * removes incomplete uploads that could not be aborted). The body is destroyed on failure.
+   */
+  async upload(
+    key: string,
+    body: Readable,
+    options: { contentType: string; metadata: Record<string, string> },
+  ): Promise<{ bytes: number }> {
+    let bytes = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    // Errors of `body` reach `counted` (destroyed with the same error), where Upload sees them.
+    pipeline(body, counted).catch(() => undefined);
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: this.fullKey(key),
+        Body: counted,
+        ContentType: options.contentType,
+        Metadata: options.metadata,
+      },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      // Aborted below, so that a failing AbortMultipartUpload cannot replace the original error.
+      leavePartsOnError: true,
+    });
+    try {
+      await upload.done();
+      return { bytes };
+    } catch (err) {
+      counted.destroy();
+      if (upload.uploadId) await this.abortMultipartUpload(key, upload.uploadId);
+      throw err;
+    }
+  }
+
+  private async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.fullKey(key), UploadId: uploadId }),
+      );
+    } catch (err) {
+      logger.warn('could not abort multipart upload; a lifecycle rule must clean it up', {
+        location: this.location,
+        key,
+        error: err instanceof Error ? err.name : String(err),
+      });
+    }
+  }
+
+  private fullKey(key: string): string {
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+}

@@ -1,0 +1,117 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { ConfigurationError, LinkedInAuthError } from '#common/errors';
+import { logger, metrics } from '#common/powertools';
+import { secretTokenProvider, staticTokenProvider } from '#linkedin/token';
+
+const SECRET_ID = 'salesnav/linkedin-token';
+const TOKEN = 'AQX-secret-token-do-not-leak';
+const DAY = 24 * 3600 * 1000;
+const sm = mockClient(SecretsManagerClient);
+
+let now: Date;
+let warn: MockInstance<typeof logger.warn>;
+let addMetric: MockInstance<typeof metrics.addMetric>;
+const provider = () =>
+  secretTokenProvider({ client: new SecretsManagerClient({}), secretId: SECRET_ID, now: () => now });
+const secret = (value: unknown) =>
+  sm.on(GetSecretValueCommand, { SecretId: SECRET_ID }).resolves({
+    SecretString: typeof value === 'string' ? value : JSON.stringify(value),
+  });
+
+beforeEach(() => {
+  sm.reset();
+  now = new Date('2026-01-15T12:00:00Z');
+  warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  addMetric = vi.spyOn(metrics, 'addMetric').mockImplementation(() => metrics);
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('secretTokenProvider', () => {
+  it('reads the secret once within the TTL and again after it', async () => {
+    secret({ accessToken: TOKEN, expiresAt: '2026-12-31T00:00:00Z' });
+    const getToken = provider();
+
+    await expect(Promise.all([getToken(), getToken()])).resolves.toEqual([TOKEN, TOKEN]);
+    now = new Date(now.getTime() + 4 * 60 * 1000);
+    await expect(getToken()).resolves.toBe(TOKEN);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+
+    now = new Date(now.getTime() + 60 * 1000);
+    secret({ accessToken: 'renewed', expiresAt: '2027-12-31T00:00:00Z' });
+    await expect(getToken()).resolves.toBe('renewed');
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it.each([
+    ['the placeholder the stack creates', { accessToken: '', expiresAt: '' }, /accessToken, expiresAt/],
+    ['a missing expiry', { accessToken: TOKEN }, /\(expiresAt\)/],
+    ['an expiry that is not an ISO date', { accessToken: TOKEN, expiresAt: 'next year' }, /\(expiresAt\)/],
+    ['malformed JSON', `{"accessToken":"${TOKEN}"`, /is not JSON/],
+  ])('refuses %s with a ConfigurationError that says how to set it', async (_, value, reason) => {
+    secret(value);
+    const err = await provider()().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigurationError);
+    const { message } = err as Error;
+    expect(message).toMatch(reason);
+    expect(message).toContain(
+      `aws secretsmanager put-secret-value --secret-id ${SECRET_ID} --secret-string '{"accessToken":"...","expiresAt":"2027-01-31T00:00:00Z"}'`,
+    );
+    expect(message).not.toContain(TOKEN);
+  });
+
+  it('does not cache a failed read', async () => {
+    secret({ accessToken: '', expiresAt: '' });
+    const getToken = provider();
+    await expect(getToken()).rejects.toThrow(ConfigurationError);
+    secret({ accessToken: TOKEN, expiresAt: '2026-12-31T00:00:00Z' });
+    await expect(getToken()).resolves.toBe(TOKEN);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('maps a missing secret to ConfigurationError', async () => {
+    sm.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('nope'), { name: 'ResourceNotFoundException' }),
+    );
+    await expect(provider()()).rejects.toThrow(
+      new ConfigurationError(
+        `cannot read the LinkedIn token secret ${SECRET_ID} (ResourceNotFoundException)`,
+      ),
+    );
+  });
+
+  it('refuses an expired token with LinkedInAuthError naming the date, also once cached', async () => {
+    secret({ accessToken: TOKEN, expiresAt: '2026-01-10T00:00:00Z' });
+    const err = await provider()().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LinkedInAuthError);
+    expect((err as Error).message).toContain('expired on 2026-01-10T00:00:00.000Z');
+    expect((err as Error).message).not.toContain(TOKEN);
+
+    secret({ accessToken: TOKEN, expiresAt: '2026-01-15T12:01:00Z' });
+    const getToken = provider();
+    await expect(getToken()).resolves.toBe(TOKEN);
+    now = new Date('2026-01-15T12:02:00Z');
+    await expect(getToken()).rejects.toThrow(LinkedInAuthError);
+  });
+
+  it('warns and records TokenExpiresInDays when the token expires within 7 days', async () => {
+    secret({ accessToken: TOKEN, expiresAt: new Date(now.getTime() + 3.5 * DAY).toISOString() });
+    await provider()();
+    expect(addMetric).toHaveBeenCalledExactlyOnceWith('TokenExpiresInDays', 'Count', 3);
+    expect(warn).toHaveBeenCalledOnce();
+    expect(JSON.stringify(warn.mock.calls)).not.toContain(TOKEN);
+
+    secret({ accessToken: TOKEN, expiresAt: new Date(now.getTime() + 8 * DAY).toISOString() });
+    await provider()();
+    expect(addMetric).toHaveBeenCalledOnce();
+    expect(warn).toHaveBeenCalledOnce();
+  });
+});
+
+describe('staticTokenProvider', () => {
+  it('returns the token and refuses an empty one', async () => {
+    await expect(staticTokenProvider(TOKEN)()).resolves.toBe(TOKEN);
+    expect(() => staticTokenProvider(' ')).toThrow(ConfigurationError);
+  });
+});

@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DownloadIncompleteError,
+  DownloadUrlExpiredError,
+  DownloadUrlRejectedError,
+  ExportJobFailedError,
+  LinkedInResponseError,
+} from '#common/errors';
+import type { ExportItem } from '#common/model';
+import { parseSettings } from '#common/settings';
+import type { ExportJob, LinkedInApi } from '#linkedin/api';
+import { FolderStore } from '#local/folder-store';
+import { type CopyDeps, copyExportToStore } from '#steps/copy';
+import { S3ObjectStore } from '#storage/s3-store';
+import type { ObjectStore } from '#storage/store';
+import { type LocalS3, startS3rver } from '#test/support/s3rver';
+
+const NOW = Date.parse('2025-03-02T08:00:00Z');
+const JOB_ID = 4711;
+const ITEM: ExportItem = {
+  contract: 'urn:li:salesContract:123',
+  dataset: 'activity',
+  start: '2025-03-01',
+  end: '2025-03-02',
+};
+const KEY = 'sales-navigator/activity/contract=123/window=2025-03-01_2025-03-02/activity.csv';
+const SECRET = 'sig=SECRET-SIGNATURE';
+const settings = parseSettings({ allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1'] });
+
+/** An activity export of `rows` data rows, CRLF, with a quoted multi-line field now and then: ~10 MiB. */
+function activityCsv(rows: number): Buffer {
+  const lines = ['activityId,activityType,createdAt,seatId,memberIdentityKey'];
+  for (let i = 0; i < rows; i++) {
+    const member = i % 1000 === 0 ? `"member ${i}, ""vip""\r\nsecond line"` : `member-${i}`;
+    lines.push(`${i},PROFILE_VIEWED,03-01-2025 10:11:12 UTC,seat-${i % 50},${member}`);
+  }
+  return Buffer.from(`${lines.join('\r\n')}\r\n`);
+}
+const ROWS = 150_000;
+const CSV = activityCsv(ROWS);
+
+// --- the download server: a real HTTP server on 127.0.0.1 ------------------------------------------
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+let server: Server;
+let base: string;
+let routes: Map<string, Route>;
+let requests: string[];
+
+/** Streams `body` in 64 KiB chunks; `stopAt` destroys the socket after that many bytes. */
+async function serve(res: ServerResponse, body: Buffer, opts: { stopAt?: number } = {}): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/csv', 'content-length': body.length });
+  const end = opts.stopAt ?? body.length;
+  for (let at = 0; at < end && !res.destroyed; at += 64 * 1024) {
+    if (!res.write(body.subarray(at, Math.min(at + 64 * 1024, end)))) {
+      // Whichever event loses the race must drop its listeners, or they pile up chunk after chunk.
+      const loser = new AbortController();
+      await Promise.race([
+        once(res, 'drain', { signal: loser.signal }),
+        once(res, 'close', { signal: loser.signal }),
+      ]);
+      loser.abort();
+    }
+  }
+  if (opts.stopAt === undefined) res.end();
+  else res.destroy();
+}
+
+function status(code: number, headers: Record<string, string> = {}): Route {
+  return (_req, res) => {
+    res.writeHead(code, headers).end('no');
+  };
+}
+
+// --- destinations: a temp folder and a real s3rver -------------------------------------------------
+
+interface Destination {
+  store: ObjectStore;
+  read(key: string): Promise<Buffer | undefined>;
+  /** Object metadata; folders keep none. */
+  metadata?(key: string): Promise<Record<string, string> | undefined>;
+}
+
+let s3rver: LocalS3;
+let s3Client: S3Client;
+const folderDirs: string[] = [];
+
+const destinations: Record<'folder' | 's3', () => Promise<Destination>> = {
+  folder: async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'copy-folder-'));
+    folderDirs.push(dir);
+    return { store: new FolderStore(dir), read: (key) => readFile(join(dir, key)).catch(() => undefined) };
+  },
+  s3: async () => {
+    const prefix = `test-${randomUUID()}`;
+    const get = async (key: string) => {
+      const object = await s3Client.send(
+        new GetObjectCommand({ Bucket: 'exports', Key: `${prefix}/${key}` }),
+      );
+      return Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+    };
+    return {
+      store: new S3ObjectStore({ client: s3Client, bucket: 'exports', prefix }),
+      read: (key) => get(key).catch(() => undefined),
+      metadata: async (key) =>
+        (await s3Client.send(new HeadObjectCommand({ Bucket: 'exports', Key: `${prefix}/${key}` }))).Metadata,
+    };
+  },
+};
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const route = routes.get(new URL(req.url ?? '/', base).pathname) ?? status(404);
+    void route(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  s3rver = await startS3rver({ bucket: 'exports' });
+  s3Client = s3rver.client;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  server.close();
+  await s3rver.close();
+});
+
+beforeEach(() => {
+  routes = new Map([['/files/activity.csv', (_req, res) => serve(res, CSV)]]);
+  requests = [];
+});
+
+afterEach(async () => {
+  await Promise.all(folderDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+// --- LinkedIn: a fake that answers the given jobs in turn (the last one from then on) ---------------
+
+function fakeLinkedIn(...jobs: ExportJob[]): { api: LinkedInApi; reads: Array<[number, string]> } {
+  const reads: Array<[number, string]> = [];
+  const api: LinkedInApi = {
+    listContracts: () => Promise.reject(new Error('not expected')),
+    createExportJob: () => Promise.reject(new Error('a copy never creates a job')),
+    getExportJob: async (id, contract) => {
+      reads.push([id, contract]);
+      const job = jobs[Math.min(reads.length, jobs.length) - 1];
+      if (!job) throw new Error('no job configured');
+      return job;
+    },
+  };
+  return { api, reads };
+}
+
+function completed(path: string, extra: Partial<ExportJob> = {}, origin = base): ExportJob {
+  return {
+    id: JOB_ID,
+    status: 'COMPLETED',
+    downloadUrl: `${origin}${path}?${SECRET}`,
+    expireAt: NOW + 3600_000,
+    rowCount: ROWS,
+    ...extra,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  const err = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error)) throw new Error(`rejected with a non-Error: ${String(err)}`);
+  expect(err.message).not.toContain('SECRET');
+  return err;
+}
+
+describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => {
+  let dest: Destination;
+  const copy = (linkedin: LinkedInApi, metadata?: Record<string, string>) => {
+    const deps: CopyDeps = { linkedin, store: dest.store, settings, now: () => new Date(NOW) };
+    return copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY, ...(metadata && { metadata }) }, deps);
+  };
+
+  beforeEach(async () => {
+    dest = await destinations[kind]();
+  });
+
+  it('streams the whole file, counts rows and sets the metadata', async () => {
+    const { api, reads } = fakeLinkedIn(completed('/files/activity.csv'));
+
+    const result = await copy(api, { RunId: 'run-1' });
+
+    expect(result).toEqual({ key: KEY, bytes: CSV.length, rows: ROWS, expectedRows: ROWS });
+    expect((await dest.read(KEY))?.equals(CSV)).toBe(true);
+    expect(reads).toEqual([[JOB_ID, ITEM.contract]]);
+    expect(requests).toEqual([`/files/activity.csv?${SECRET}`]);
+    if (dest.metadata) {
+      expect(await dest.metadata(KEY)).toEqual({
+        runid: 'run-1',
+        jobid: String(JOB_ID),
+        rowcount: String(ROWS),
+        dataset: 'activity',
+        contract: 'urn:li:salesContract:123',
+        windowstart: '2025-03-01',
+        windowend: '2025-03-02',
+      });
+    }
+  });
+
+  it('accepts a rowCount that includes the header', async () => {
+    const { api } = fakeLinkedIn(completed('/files/activity.csv', { rowCount: ROWS + 1 }));
+    expect(await copy(api)).toMatchObject({ rows: ROWS, expectedRows: ROWS + 1 });
+  });
+
+  it.each([
+    ['http://localhost (not listed)', 'http://localhost'],
+    ['https://evil.example', 'https://evil.example'],
+  ])('rejects a download URL on %s without requesting it', async (_label, origin) => {
+    const port = new URL(base).port;
+    const { api } = fakeLinkedIn(completed('/files/activity.csv', {}, `${origin}:${port}`));
+
+    expect(await rejection(copy(api))).toBeInstanceOf(DownloadUrlRejectedError);
+    expect(requests).toEqual([]);
+    expect(await dest.store.exists(KEY)).toBe(false);
+  });
+
+  it('re-reads the job for a fresh URL when the first one is refused (403)', async () => {
+    routes.set('/files/expired.csv', status(403));
+    const { api, reads } = fakeLinkedIn(completed('/files/expired.csv'), completed('/files/activity.csv'));
+
+    expect(await copy(api)).toMatchObject({ bytes: CSV.length, rows: ROWS });
+    expect(reads).toHaveLength(2);
+    expect(requests).toEqual([`/files/expired.csv?${SECRET}`, `/files/activity.csv?${SECRET}`]);
+  });
+
+  it('refreshes a URL whose expireAt has passed before requesting it', async () => {
+    const { api, reads } = fakeLinkedIn(
+      completed('/files/stale.csv', { expireAt: NOW + 30_000 }),
+      completed('/files/activity.csv'),
+    );
+
+    expect(await copy(api)).toMatchObject({ bytes: CSV.length });
+    expect(reads).toHaveLength(2);
+    expect(requests).toEqual([`/files/activity.csv?${SECRET}`]);
+  });
+
+  it('gives up with DownloadUrlExpiredError when the fresh URL is refused too', async () => {
+    routes.set('/files/expired.csv', status(410));
+    const { api, reads } = fakeLinkedIn(completed('/files/expired.csv'));
+
+    expect(await rejection(copy(api))).toBeInstanceOf(DownloadUrlExpiredError);
+    expect(reads).toHaveLength(2);
+    expect(requests).toHaveLength(2);
+    expect(await dest.store.exists(KEY)).toBe(false);
+  });
+
+  it('fails with DownloadIncompleteError and leaves no object when the body is cut short', async () => {
+    routes.set('/files/cut.csv', (_req, res) => serve(res, CSV, { stopAt: 9 * 1024 * 1024 }));
+    const { api } = fakeLinkedIn(completed('/files/cut.csv'));
+
+    const err = await rejection(copy(api));
+    expect(err).toBeInstanceOf(DownloadIncompleteError);
+    expect(err.message).toContain(`${base}/files/cut.csv`);
+    expect(await dest.store.exists(KEY)).toBe(false);
+    expect(await dest.store.list('')).toEqual([]);
+  });
+
+  it('abandons a download that stalls (no byte for downloadIdleTimeoutMs) as incomplete, leaving no object', async () => {
+    routes.set('/files/stall.csv', (_req, res) => {
+      // Headers and the first MiB, then silence with the connection left open: a hung CDN edge.
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': CSV.length });
+      res.write(CSV.subarray(0, 1024 * 1024));
+    });
+    const { api } = fakeLinkedIn(completed('/files/stall.csv'));
+    const deps: CopyDeps = {
+      linkedin: api,
+      store: dest.store,
+      settings: { ...settings, downloadIdleTimeoutMs: 300 },
+      now: () => new Date(NOW),
+    };
+
+    const err = await rejection(copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY }, deps));
+    expect(err).toBeInstanceOf(DownloadIncompleteError);
+    expect(err.message).toContain('no data received for 300 ms');
+    expect(await dest.store.exists(KEY)).toBe(false);
+    expect(await dest.store.list('')).toEqual([]);
+  });
+
+  it.each([ROWS - 1, ROWS + 2])('fails and leaves no object when rowCount is %i', async (rowCount) => {
+    const { api } = fakeLinkedIn(completed('/files/activity.csv', { rowCount }));
+
+    const err = await rejection(copy(api));
+    expect(err).toBeInstanceOf(DownloadIncompleteError);
+    expect(err.message).toContain(`${ROWS} data rows, job rowCount ${rowCount}`);
+    expect(await dest.store.exists(KEY)).toBe(false);
+  });
+
+  it('follows an allowed redirect, validating its target', async () => {
+    routes.set('/files/moved.csv', status(302, { location: '/files/activity.csv?moved=1' }));
+    const { api } = fakeLinkedIn(completed('/files/moved.csv'));
+
+    expect(await copy(api)).toMatchObject({ bytes: CSV.length, rows: ROWS });
+    expect(requests).toEqual([`/files/moved.csv?${SECRET}`, '/files/activity.csv?moved=1']);
+  });
+
+  it('rejects a redirect to a host that is not allowed, without following it', async () => {
+    const port = new URL(base).port;
+    routes.set('/files/moved.csv', status(307, { location: `http://localhost:${port}/files/activity.csv` }));
+    const { api } = fakeLinkedIn(completed('/files/moved.csv'));
+
+    expect(await rejection(copy(api))).toBeInstanceOf(DownloadUrlRejectedError);
+    expect(requests).toEqual([`/files/moved.csv?${SECRET}`]);
+    expect(await dest.store.exists(KEY)).toBe(false);
+  });
+});
+
+describe('copyExportToStore edge cases (folder)', () => {
+  let store: FolderStore;
+  const copy = (...jobs: ExportJob[]) =>
+    copyExportToStore(
+      { item: ITEM, jobId: JOB_ID, key: KEY },
+      { linkedin: fakeLinkedIn(...jobs).api, store, settings, now: () => new Date(NOW) },
+    );
+
+  beforeEach(async () => {
+    store = (await destinations.folder()).store as FolderStore;
+  });
+
+  it.each([
+    ['an empty file', '', 0],
+    ['a header only, no final newline', 'a,b', 0],
+    ['a header only', 'a,b\n', 0],
+    ['LF, no final newline', 'a,b\n1,2\n3,4', 2],
+    ['CRLF', 'a,b\r\n1,2\r\n3,4\r\n', 2],
+    ['a trailing blank line', 'a,b\n1,2\n\n', 1],
+    ['quoted newlines', 'a,b\n1,"x\ny"\n2,"p ""q""\r\nr"\r\n', 2],
+  ])('counts the data rows of %s', async (_label, body, rows) => {
+    routes.set('/files/small.csv', (_req, res) => serve(res, Buffer.from(body)));
+    const result = await copy(completed('/files/small.csv', { rowCount: undefined }));
+    expect(result).toEqual({ key: KEY, bytes: Buffer.byteLength(body), rows });
+    expect(await store.exists(KEY)).toBe(true);
+  });
+
+  it.each([500, 503, 429])('maps a %i download to a retryable DownloadIncompleteError', async (code) => {
+    routes.set('/files/down.csv', status(code));
+    expect(await rejection(copy(completed('/files/down.csv')))).toBeInstanceOf(DownloadIncompleteError);
+  });
+
+  it('rejects more than three redirects', async () => {
+    for (const n of [1, 2, 3, 4])
+      routes.set(`/files/r${n}.csv`, status(302, { location: `/files/r${n + 1}.csv` }));
+    const err = await rejection(copy(completed('/files/r1.csv')));
+    expect(err).toBeInstanceOf(DownloadUrlRejectedError);
+    expect(err.message).toContain('more than 3 redirects');
+    expect(requests).toHaveLength(4);
+  });
+
+  it('refuses a job that is not COMPLETED with a download URL', async () => {
+    const failed: ExportJob = { id: JOB_ID, status: 'FAILED_DUE_TO_INTERNAL_ERROR' };
+    expect(await rejection(copy(failed))).toBeInstanceOf(ExportJobFailedError);
+    expect(await rejection(copy({ id: JOB_ID, status: 'COMPLETED' }))).toBeInstanceOf(LinkedInResponseError);
+    expect(await rejection(copy({ id: JOB_ID, status: 'PROCESSING' }))).toBeInstanceOf(LinkedInResponseError);
+    expect(requests).toEqual([]);
+  });
+});

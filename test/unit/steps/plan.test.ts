@@ -1,0 +1,388 @@
+import { describe, expect, it } from 'vitest';
+import { daysBetween } from '#common/days';
+import {
+  ConfigurationError,
+  InvalidInputError,
+  LinkedInResponseError,
+  PlanTooLargeError,
+} from '#common/errors';
+import type { ItemRecord } from '#common/model';
+import type { SettingsInput } from '#common/settings';
+import { parseRunInput, planRun, resolveRange, splitRange } from '#steps/plan';
+import { contract, FakeLinkedIn, fakeDeps } from '#test/support/fake-linkedin';
+
+const A = 'urn:li:salesContract:A';
+const B = 'urn:li:salesContract:B';
+const NO_ACCESS = 'urn:li:salesContract:C';
+const STARTED_AT = '2026-03-10T06:00:00.000Z';
+
+/** Window lengths in days. */
+const lengths = (windows: { start: string; end: string }[]) =>
+  windows.map((w) => daysBetween(w.start, w.end));
+
+function expectInvalid(fn: () => unknown, ...fragments: string[]): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(InvalidInputError);
+  const { name, message } = thrown as Error;
+  expect(name).toBe('InvalidInputError');
+  for (const fragment of fragments) expect(message).toContain(fragment);
+}
+
+describe('parseRunInput', () => {
+  it('accepts the scheduled {} (and a missing input) as the default window', () => {
+    expect(parseRunInput({})).toEqual({});
+    expect(parseRunInput(undefined)).toEqual({});
+    expect(parseRunInput(null)).toEqual({});
+  });
+
+  it('accepts a full backfill input', () => {
+    const input = {
+      contracts: [A],
+      datasets: ['seat', 'activityOutcome'],
+      from: '2024-02-01',
+      to: '2024-03-01',
+      force: true,
+    };
+    expect(parseRunInput(input)).toEqual(input);
+  });
+
+  it.each([
+    [
+      'a date that does not exist',
+      { from: '2026-02-30', to: '2026-03-02' },
+      ['from: is not a real calendar date'],
+    ],
+    [
+      'a date in another format',
+      { from: '2026-01-01', to: '03/02/2026' },
+      ['to: must be a date written YYYY-MM-DD'],
+    ],
+    ['from without to', { from: '2026-01-01' }, ['to: from and to must be given together']],
+    ['to without from', { to: '2026-01-01' }, ['from: from and to must be given together']],
+    [
+      'from equal to to',
+      { from: '2026-01-02', to: '2026-01-02' },
+      ['to: must be after from (2026-01-02); to is exclusive'],
+    ],
+    ['from after to', { from: '2026-01-03', to: '2026-01-02' }, ['to: must be after from (2026-01-03)']],
+    ['an unknown field', { form: '2026-01-01' }, ['Unrecognized key', '"form"']],
+    [
+      'a bad contract URN',
+      { contracts: [A, 'urn:li:contract:1'] },
+      ['contracts.1: must look like urn:li:salesContract:<id>'],
+    ],
+    [
+      'a contract id with a path separator',
+      { contracts: ['urn:li:salesContract:a/b'] },
+      ['contracts.0: must look like'],
+    ],
+    [
+      'an unknown dataset',
+      { datasets: ['seat', 'seats'] },
+      ['datasets.1: Invalid option', '"activityOutcome"'],
+    ],
+    ['no contracts', { contracts: [] }, ['contracts: Too small']],
+    ['no datasets', { datasets: [] }, ['datasets: Too small']],
+    ['a non-boolean force', { force: 'yes' }, ['force: Invalid input: expected boolean']],
+    ['an array', [], ['(input): Invalid input: expected object']],
+  ])('rejects %s, naming the field and why', (_, input, fragments) => {
+    expectInvalid(() => parseRunInput(input), 'invalid execution input: ', ...fragments);
+  });
+
+  it('blames only the malformed field, not the from/to order it cannot check', () => {
+    let message = '';
+    try {
+      parseRunInput({ from: '2026-1-2', to: '2026-01-05' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe('invalid execution input: from: must be a date written YYYY-MM-DD');
+  });
+});
+
+describe('resolveRange', () => {
+  it.each([
+    // startedAt, lagDays, from, to
+    ['2026-03-10T00:00:00.000Z', 0, '2026-03-09', '2026-03-10'],
+    ['2026-03-09T23:59:59.999Z', 0, '2026-03-08', '2026-03-09'],
+    ['2026-03-10T00:00:00.000Z', 1, '2026-03-08', '2026-03-09'],
+    ['2026-03-09T23:59:59.999Z', 1, '2026-03-07', '2026-03-08'],
+    ['2026-03-10T12:00:00.000Z', 3, '2026-03-06', '2026-03-07'],
+    ['2026-01-01T00:00:30.000Z', 1, '2025-12-30', '2025-12-31'],
+    ['2024-03-01T05:00:00.000Z', 0, '2024-02-29', '2024-03-01'],
+    ['2024-03-02T05:00:00.000Z', 2, '2024-02-28', '2024-02-29'],
+  ])('defaults at %s with lag %i to [%s, %s)', (startedAt, lag, from, to) => {
+    expect(resolveRange({}, new Date(startedAt), lag)).toEqual({ from, to });
+  });
+
+  it('keeps an explicit range as given (lag does not apply), up to today exclusive', () => {
+    const startedAt = new Date('2026-03-10T23:59:59.000Z');
+    expect(resolveRange({ from: '2026-01-01', to: '2026-03-10' }, startedAt, 3)).toEqual({
+      from: '2026-01-01',
+      to: '2026-03-10',
+    });
+  });
+
+  it('rejects a `to` after today: that day is not complete yet', () => {
+    expectInvalid(
+      () => resolveRange({ from: '2026-03-01', to: '2026-03-11' }, new Date('2026-03-10T23:59:59.999Z'), 1),
+      'to: 2026-03-11 is after today (2026-03-10 UTC)',
+    );
+  });
+});
+
+describe('splitRange', () => {
+  it('splits a year into 90-day windows and a remainder, day-aligned and contiguous', () => {
+    const windows = splitRange('2025-01-01', '2026-01-01');
+
+    expect(lengths(windows)).toEqual([90, 90, 90, 90, 5]);
+    expect(windows).toEqual([
+      { start: '2025-01-01', end: '2025-04-01' },
+      { start: '2025-04-01', end: '2025-06-30' },
+      { start: '2025-06-30', end: '2025-09-28' },
+      { start: '2025-09-28', end: '2025-12-27' },
+      { start: '2025-12-27', end: '2026-01-01' },
+    ]);
+  });
+
+  it('keeps exactly 90 days as one window and splits 91 into 90 + 1', () => {
+    expect(splitRange('2025-01-01', '2025-04-01')).toEqual([{ start: '2025-01-01', end: '2025-04-01' }]);
+    expect(splitRange('2025-01-01', '2025-04-02')).toEqual([
+      { start: '2025-01-01', end: '2025-04-01' },
+      { start: '2025-04-01', end: '2025-04-02' },
+    ]);
+    expect(splitRange('2025-05-05', '2025-05-06')).toEqual([{ start: '2025-05-05', end: '2025-05-06' }]);
+  });
+
+  it('counts 29 February in leap years', () => {
+    expect(lengths(splitRange('2024-01-01', '2025-01-01'))).toEqual([90, 90, 90, 90, 6]);
+    expect(splitRange('2024-01-01', '2025-01-01')[0]).toEqual({ start: '2024-01-01', end: '2024-03-31' });
+    // Feb–Apr is 90 days in a leap year, 89 otherwise: one window either way.
+    expect(splitRange('2024-02-01', '2024-05-01')).toEqual([{ start: '2024-02-01', end: '2024-05-01' }]);
+    expect(splitRange('2024-02-01', '2024-05-02')).toHaveLength(2);
+    expect(splitRange('2023-02-01', '2023-05-02')).toHaveLength(1);
+  });
+
+  it('honours a smaller maximum', () => {
+    expect(splitRange('2025-01-01', '2025-01-08', 3)).toEqual([
+      { start: '2025-01-01', end: '2025-01-04' },
+      { start: '2025-01-04', end: '2025-01-07' },
+      { start: '2025-01-07', end: '2025-01-08' },
+    ]);
+  });
+});
+
+describe('planRun', () => {
+  /** LinkedIn lists B before A: the plan must not depend on that order. */
+  function setup(settings?: SettingsInput) {
+    const linkedin = new FakeLinkedIn([contract('B'), contract('C', false), contract('A')]);
+    return fakeDeps({ now: STARTED_AT, linkedin, ...(settings && { settings }) });
+  }
+  const event = (input: unknown) => ({ input, runId: 'run-1', startedAt: STARTED_AT });
+
+  it('plans the default window for every reportable contract and every dataset, and stores the plan', async () => {
+    const deps = setup();
+
+    const output = await planRun(event({}), deps);
+
+    const window = { start: '2026-03-08', end: '2026-03-09' };
+    const lane = (c: string, dataset: string) => ({ contract: c, dataset, windows: [window] });
+    expect(output).toEqual({
+      runId: 'run-1',
+      force: false,
+      lanes: [
+        lane(A, 'seat'),
+        lane(A, 'activity'),
+        lane(A, 'activityOutcome'),
+        lane(B, 'seat'),
+        lane(B, 'activity'),
+        lane(B, 'activityOutcome'),
+      ],
+      planned: 6,
+      skipped: 0,
+    });
+    expect(deps.store.json('manifests/run-1/plan.json')).toEqual({
+      version: 1,
+      runId: 'run-1',
+      startedAt: STARTED_AT,
+      window: { from: '2026-03-08', to: '2026-03-09' },
+      contracts: [A, B],
+      datasets: ['seat', 'activity', 'activityOutcome'],
+      force: false,
+      items: output.lanes.map((l) => ({ contract: l.contract, dataset: l.dataset, ...window })),
+    });
+    expect(deps.store.keys()).toEqual(['manifests/run-1/plan.json']);
+  });
+
+  it('plans a long range as lanes per contract × dataset with their windows in order', async () => {
+    const deps = setup();
+
+    const output = await planRun(
+      event({ contracts: [B, A, B], datasets: ['activity', 'seat'], from: '2025-01-01', to: '2026-01-01' }),
+      deps,
+    );
+
+    const windows = splitRange('2025-01-01', '2026-01-01');
+    expect(output.lanes).toEqual([
+      { contract: B, dataset: 'activity', windows },
+      { contract: B, dataset: 'seat', windows },
+      { contract: A, dataset: 'activity', windows },
+      { contract: A, dataset: 'seat', windows },
+    ]);
+    expect(output.planned).toBe(20);
+    const plan = deps.store.json<{ contracts: string[]; datasets: string[]; items: unknown[] }>(
+      'manifests/run-1/plan.json',
+    );
+    expect(plan.contracts).toEqual([B, A]);
+    expect(plan.datasets).toEqual(['activity', 'seat']);
+    expect(plan.items).toHaveLength(20);
+    expect(plan.items[4]).toEqual({
+      contract: B,
+      dataset: 'activity',
+      start: '2025-12-27',
+      end: '2026-01-01',
+    });
+  });
+
+  it('skips items whose object exists: SKIPPED records, and lanes without them', async () => {
+    const deps = setup();
+    const existing = [
+      'sales-navigator/seat/contract=A/window=2025-04-01_2025-06-30/seat.csv',
+      'sales-navigator/activity/contract=A/window=2025-01-01_2025-04-01/activity.csv',
+      'sales-navigator/activity/contract=A/window=2025-04-01_2025-06-30/activity.csv',
+      'sales-navigator/activity/contract=A/window=2025-06-30_2025-07-01/activity.csv',
+    ];
+    for (const key of existing) deps.store.put(key, 'a,b\n');
+
+    const output = await planRun(
+      event({ contracts: [A], datasets: ['seat', 'activity'], from: '2025-01-01', to: '2025-07-01' }),
+      deps,
+    );
+
+    expect(output.lanes).toEqual([
+      {
+        contract: A,
+        dataset: 'seat',
+        windows: [
+          { start: '2025-01-01', end: '2025-04-01' },
+          { start: '2025-06-30', end: '2025-07-01' },
+        ],
+      },
+    ]);
+    expect({ planned: output.planned, skipped: output.skipped }).toEqual({ planned: 6, skipped: 4 });
+    expect(deps.store.keys('manifests/run-1/items/')).toEqual([
+      'manifests/run-1/items/activity-A-2025-01-01_2025-04-01.json',
+      'manifests/run-1/items/activity-A-2025-04-01_2025-06-30.json',
+      'manifests/run-1/items/activity-A-2025-06-30_2025-07-01.json',
+      'manifests/run-1/items/seat-A-2025-04-01_2025-06-30.json',
+    ]);
+    expect(deps.store.json<ItemRecord>('manifests/run-1/items/seat-A-2025-04-01_2025-06-30.json')).toEqual({
+      contract: A,
+      dataset: 'seat',
+      window: { start: '2025-04-01', end: '2025-06-30' },
+      status: 'SKIPPED',
+      key: existing[0],
+      jobIds: [],
+      attempts: 0,
+      finishedAt: STARTED_AT,
+    });
+    // The plan still lists every item: FinishRun reports the skipped ones from their records.
+    expect(deps.store.json<{ items: unknown[] }>('manifests/run-1/plan.json').items).toHaveLength(6);
+  });
+
+  it('exports everything again with force: no SKIPPED records', async () => {
+    const deps = setup();
+    deps.store.put('sales-navigator/seat/contract=A/window=2026-03-08_2026-03-09/seat.csv', 'a,b\n');
+
+    const output = await planRun(event({ contracts: [A], datasets: ['seat'], force: true }), deps);
+
+    expect(output).toMatchObject({ force: true, planned: 1, skipped: 0 });
+    expect(output.lanes).toEqual([
+      { contract: A, dataset: 'seat', windows: [{ start: '2026-03-08', end: '2026-03-09' }] },
+    ]);
+    expect(deps.store.keys('manifests/')).toEqual(['manifests/run-1/plan.json']);
+  });
+
+  it('names the requested contract that cannot be exported', async () => {
+    await expect(planRun(event({ contracts: [A, NO_ACCESS] }), setup())).rejects.toThrow(
+      new InvalidInputError(
+        `invalid execution input: contracts.1: ${NO_ACCESS} has no reporting access for this token`,
+      ),
+    );
+    await expect(planRun(event({ contracts: ['urn:li:salesContract:Z'] }), setup())).rejects.toThrow(
+      'contracts.0: urn:li:salesContract:Z is not a contract of this token',
+    );
+  });
+
+  it('refuses a reportable contract whose URN cannot be part of an S3 key, and ignores one without access', async () => {
+    const odd = { contract: 'urn:li:salesContract:a/b', name: 'Odd', hasReportingAccess: true };
+    const refused = fakeDeps({ now: STARTED_AT, linkedin: new FakeLinkedIn([contract('A'), odd]) });
+
+    const error = await planRun(event({}), refused).catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(LinkedInResponseError);
+    expect((error as Error).message).toContain('cannot use as S3 key parts: urn:li:salesContract:a/b');
+    expect(refused.store.keys()).toEqual([]);
+
+    const ignored = fakeDeps({
+      now: STARTED_AT,
+      linkedin: new FakeLinkedIn([contract('A'), { ...odd, hasReportingAccess: false }]),
+    });
+    expect((await planRun(event({}), ignored)).planned).toBe(3);
+  });
+
+  it('fails as a configuration problem when the token has no reportable contract', async () => {
+    const deps = fakeDeps({ now: STARTED_AT, linkedin: new FakeLinkedIn([contract('C', false)]) });
+
+    const error = await planRun(event({}), deps).catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toContain(
+      'no Sales Navigator contract with reporting access (1 contract(s) found)',
+    );
+    expect(deps.store.keys()).toEqual([]);
+  });
+
+  it('rejects invalid input and a future `to` before calling LinkedIn or writing anything', async () => {
+    const deps = setup();
+
+    await expect(planRun(event({ from: '2026-03-01' }), deps)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(planRun(event({ from: '2026-03-01', to: '2026-03-11' }), deps)).rejects.toThrow(
+      'to: 2026-03-11 is after today (2026-03-10 UTC)',
+    );
+    expect(deps.linkedin.listCalls).toBe(0);
+    expect(deps.store.keys()).toEqual([]);
+  });
+
+  it('refuses a plan over maxItemsPerRun, before listing contracts when the count is already known', async () => {
+    const deps = setup({ maxItemsPerRun: 5 });
+    const oneContract = { contracts: [A], datasets: ['seat'] };
+
+    // 451 days → 6 windows.
+    const error = await planRun(event({ ...oneContract, from: '2024-06-01', to: '2025-08-26' }), deps).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(PlanTooLargeError);
+    expect((error as Error).message).toContain('the run would have 6 items');
+    expect((error as Error).message).toContain('bound of 5 per run');
+    expect(deps.linkedin.listCalls).toBe(0);
+
+    // 450 days → 5 windows: exactly the bound.
+    const output = await planRun(event({ ...oneContract, from: '2024-06-01', to: '2025-08-25' }), deps);
+    expect(output.planned).toBe(5);
+  });
+
+  it('refuses a plan over maxItemsPerRun once discovered contracts multiply it', async () => {
+    const deps = setup({ maxItemsPerRun: 5 });
+
+    // 2 reportable contracts × 3 datasets × 1 window = 6.
+    await expect(planRun(event({}), deps)).rejects.toThrow(PlanTooLargeError);
+    expect(deps.linkedin.listCalls).toBe(1);
+    expect(deps.store.keys()).toEqual([]);
+  });
+});

@@ -1,0 +1,199 @@
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '#common/errors';
+import { createS3Client, parseS3Url, S3ObjectStore } from '#storage/s3-store';
+import { type LocalS3, startS3rver } from '#test/support/s3rver';
+
+const MiB = 1024 * 1024;
+const meta = { $metadata: {} };
+
+describe('parseS3Url', () => {
+  it.each([
+    ['s3://my-bucket', { bucket: 'my-bucket', prefix: '' }],
+    ['s3://my-bucket/', { bucket: 'my-bucket', prefix: '' }],
+    ['s3://my.bucket-1/exports/daily/', { bucket: 'my.bucket-1', prefix: 'exports/daily' }],
+    ['s3://b12//a//b', { bucket: 'b12', prefix: 'a/b' }],
+  ])('parses %s', (url, expected) => {
+    expect(parseS3Url(url)).toEqual(expected);
+  });
+
+  it.each(['my-bucket', 'https://my-bucket/x', 's3://', 's3:///x', 's3://My_Bucket/x', 's3://ab'])(
+    'rejects %s',
+    (url) => {
+      expect(() => parseS3Url(url)).toThrow(ConfigurationError);
+      expect(() => parseS3Url(url)).toThrow(/expected s3:\/\/<bucket>/);
+    },
+  );
+});
+
+describe('createS3Client', () => {
+  it('uses path-style addressing for an explicit endpoint and computes checksums only when required', async () => {
+    const client = createS3Client({ endpoint: 'http://127.0.0.1:4568', region: 'eu-west-1' });
+    expect(client.config.forcePathStyle).toBe(true);
+    expect(await client.config.region()).toBe('eu-west-1');
+    expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
+    expect(await client.config.responseChecksumValidation()).toBe('WHEN_REQUIRED');
+  });
+
+  it('uses virtual-hosted addressing against AWS', async () => {
+    const client = createS3Client({ region: 'eu-west-1' });
+    expect(client.config.forcePathStyle).toBeFalsy();
+    expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
+  });
+});
+
+describe('S3ObjectStore (mocked S3)', () => {
+  const client = new S3Client({ region: 'us-east-1' });
+  const s3 = mockClient(client);
+  const store = new S3ObjectStore({ client, bucket: 'bkt', prefix: '/exports//daily/' });
+
+  beforeEach(() => {
+    s3.reset();
+  });
+
+  it('normalises the prefix', () => {
+    expect(store.location).toBe('s3://bkt/exports/daily');
+    expect(new S3ObjectStore({ client, bucket: 'bkt' }).location).toBe('s3://bkt');
+  });
+
+  it('exists: HeadObject below the prefix; 404 is false, other errors propagate', async () => {
+    s3.on(HeadObjectCommand, { Key: 'exports/daily/a.csv' }).resolves(meta);
+    s3.on(HeadObjectCommand, { Key: 'exports/daily/missing.csv' }).rejects(
+      new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }),
+    );
+    const denied = new S3ServiceException({
+      name: 'AccessDenied',
+      $fault: 'client',
+      message: 'Access Denied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    s3.on(HeadObjectCommand, { Key: 'exports/daily/secret.csv' }).rejects(denied);
+
+    expect(await store.exists('a.csv')).toBe(true);
+    expect(await store.exists('missing.csv')).toBe(false);
+    await expect(store.exists('secret.csv')).rejects.toBe(denied);
+    expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input)).toContainEqual({
+      Bucket: 'bkt',
+      Key: 'exports/daily/a.csv',
+    });
+  });
+
+  it('getJson: NoSuchKey is undefined, other errors propagate', async () => {
+    s3.on(GetObjectCommand, { Key: 'exports/daily/missing.json' }).rejects(
+      new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }),
+    );
+    s3.on(GetObjectCommand, { Key: 'exports/daily/broken.json' }).rejects(new Error('socket hang up'));
+
+    expect(await store.getJson('missing.json')).toBeUndefined();
+    await expect(store.getJson('broken.json')).rejects.toThrow('socket hang up');
+  });
+
+  it('putJson: JSON content type below the prefix', async () => {
+    s3.on(PutObjectCommand).resolves(meta);
+    await store.putJson('manifests/r1.json', { ok: true });
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: 'bkt',
+      Key: 'exports/daily/manifests/r1.json',
+      ContentType: 'application/json',
+    });
+    expect(JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body))).toEqual({
+      ok: true,
+    });
+  });
+
+  it('list: follows continuation tokens and returns sorted keys relative to the prefix', async () => {
+    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({
+      ...meta,
+      Contents: [{ Key: 'exports/daily/manifests/r1/items/b.json' }],
+      IsTruncated: true,
+      NextContinuationToken: 'page-2',
+    });
+    s3.on(ListObjectsV2Command, { ContinuationToken: 'page-2' }).resolves({
+      ...meta,
+      Contents: [{ Key: 'exports/daily/manifests/r1/items/a.json' }],
+      IsTruncated: false,
+    });
+
+    expect(await store.list('manifests/r1/items/')).toEqual([
+      'manifests/r1/items/a.json',
+      'manifests/r1/items/b.json',
+    ]);
+    const calls = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { Bucket: 'bkt', Prefix: 'exports/daily/manifests/r1/items/', ContinuationToken: undefined },
+      { Bucket: 'bkt', Prefix: 'exports/daily/manifests/r1/items/', ContinuationToken: 'page-2' },
+    ]);
+  });
+});
+
+describe('S3ObjectStore (s3rver)', () => {
+  let server: LocalS3;
+  let client: S3Client;
+  let store: S3ObjectStore;
+
+  beforeAll(async () => {
+    server = await startS3rver({ bucket: 'bkt' });
+    client = server.client;
+    store = new S3ObjectStore({ client, bucket: 'bkt', prefix: 'root' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** `total` bytes of a repeating pattern, in 64 KiB chunks; then `error`, if given. */
+  function body(total: number, error?: Error): { stream: Readable; content: Buffer } {
+    const content = Buffer.alloc(total, 'id,type\n0123456789\n');
+    const stream = Readable.from(
+      (async function* () {
+        for (let at = 0; at < total; at += 64 * 1024) yield content.subarray(at, at + 64 * 1024);
+        if (error) throw error;
+      })(),
+    );
+    return { stream, content };
+  }
+
+  it('round-trips JSON, a multipart upload with metadata, exists and list', async () => {
+    const { stream, content } = body(9 * MiB + 123);
+    await store.putJson('manifests/r1.json', { items: ['a'] });
+    const result = await store.upload('data/x.csv', stream, {
+      contentType: 'text/csv',
+      metadata: { jobid: '42' },
+    });
+
+    expect(result).toEqual({ bytes: content.length });
+    expect(await store.getJson('manifests/r1.json')).toEqual({ items: ['a'] });
+    expect(await store.getJson('manifests/none.json')).toBeUndefined();
+    expect(await store.exists('data/x.csv')).toBe(true);
+    expect(await store.exists('data/y.csv')).toBe(false);
+    expect(await store.list('')).toEqual(['data/x.csv', 'manifests/r1.json']);
+
+    const object = await client.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'root/data/x.csv' }));
+    expect(object.ContentType).toBe('text/csv');
+    expect(object.Metadata).toEqual({ jobid: '42' });
+    expect(Buffer.from((await object.Body?.transformToByteArray()) ?? []).equals(content)).toBe(true);
+  });
+
+  it('a failing body leaves no object and its own error wins over the abort failure', async () => {
+    // 9 MiB: the multipart upload has started (one 8 MiB part) when the body fails; s3rver then
+    // answers AbortMultipartUpload with 405, which must not replace the body's error.
+    const boom = new Error('download broke off');
+    const { stream } = body(9 * MiB, boom);
+
+    await expect(
+      store.upload('data/broken.csv', stream, { contentType: 'text/csv', metadata: {} }),
+    ).rejects.toBe(boom);
+    expect(await store.exists('data/broken.csv')).toBe(false);
+  });
+});
