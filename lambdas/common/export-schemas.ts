@@ -91,7 +91,8 @@ export const EXPORT_SCHEMAS: Record<Dataset, ExportSchema> = {
         name: 'socialSellingIndex',
         type: 'double',
         nullable: true,
-        description: "The seat holder's Social Selling Index (0 to 100); empty when LinkedIn has no score.",
+        description:
+          "The seat holder's Social Selling Index (0 to 100); empty (NULL) when there is no score.",
         source: 'assumed',
       },
       {
@@ -154,7 +155,7 @@ export const EXPORT_SCHEMAS: Record<Dataset, ExportSchema> = {
         type: 'string',
         nullable: true,
         description:
-          'Unique identifier of the lead the activity is about; empty for activities not about a lead (e.g. SAVED_ACCOUNT).',
+          'Unique identifier of the lead the activity is about; empty (NULL) for activities not about a lead (e.g. SAVED_ACCOUNT).',
         source: 'linkedin',
       },
     ],
@@ -179,7 +180,7 @@ export const EXPORT_SCHEMAS: Record<Dataset, ExportSchema> = {
         type: 'string',
         nullable: false,
         description:
-          'Type of outcome (not the type of the activity), e.g. ACCEPTED, DECLINED, REPLIED, NO_RESPONSE.',
+          "Type of outcome (not the activity's type); the emulator writes ACCEPTED, DECLINED, REPLIED, NO_RESPONSE.",
         source: 'linkedin',
       },
       {
