@@ -1,4 +1,5 @@
 // `npm run query`: SQL over a local export folder with DuckDB, printed as a table or JSON.
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXPORT_SCHEMAS } from '#common/export-schemas';
@@ -53,9 +54,16 @@ export async function runQueryCli(argv: string[], io: QueryIo): Promise<number> 
     );
     return 2;
   }
+  const root = resolve(dest);
+  if (!(await stat(root).catch(() => undefined))?.isDirectory()) {
+    io.err(
+      `error: no export folder at ${root}; export first (npm run demo) or name the folder with --dest DIR`,
+    );
+    return 2;
+  }
   let lake: LocalLake | undefined;
   try {
-    lake = await LocalLake.open(resolve(dest));
+    lake = await LocalLake.open(root);
     const result = await lake.query(positionals[0]);
     io.out(values.json ? formatJson(result) : formatTable(result));
     return 0;

@@ -209,5 +209,8 @@ describe('npm run query', () => {
     expect(await runQueryCli(['--dest', root], io().io)).toBe(2);
     expect(await runQueryCli(['--dest', 's3://bucket/prefix', 'SELECT 1'], io().io)).toBe(2);
     expect(await runQueryCli(['--bogus', 'SELECT 1'], io().io)).toBe(2);
+    const missing = io();
+    expect(await runQueryCli(['--dest', join(root, 'nope'), 'SELECT 1'], missing.io)).toBe(2);
+    expect(missing.err.join('\n')).toContain(`no export folder at ${join(root, 'nope')}`);
   });
 });
