@@ -1,9 +1,9 @@
 // A query result as a readable text table or as JSON rows.
-import type { QueryResult } from './lake.ts';
+import { isNumericType, type QueryResult } from './lake.ts';
 
 /** Column-aligned text: numbers right-aligned, NULL written as NULL, and the row count below. */
 export function formatTable(result: QueryResult): string {
-  const numeric = result.types.map((t) => /INT|DOUBLE|FLOAT|DECIMAL/.test(t));
+  const numeric = result.types.map(isNumericType);
   const cells = result.rows.map((row) => row.map((v) => (v === null ? 'NULL' : String(v))));
   const widths = result.columns.map((name, c) =>
     Math.max(name.length, ...cells.map((row) => (row[c] ?? '').length)),

@@ -134,14 +134,19 @@ function literal(text: string): string {
 }
 
 const NUMERIC =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)\b/;
+
+/** Whether a DuckDB column type (as `QueryResult.types` names it) is a number. */
+export function isNumericType(type: string): boolean {
+  return NUMERIC.test(type);
+}
 
 /** DuckDB hands 64-bit integers over as text to keep them exact; a number when it is exactly representable. */
 function jsonCell(value: unknown, type: string): string | number | boolean | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'string') {
-    if (NUMERIC.test(type)) {
+    if (isNumericType(type)) {
       const n = Number(value);
       if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n))) return n;
     }
