@@ -12,9 +12,10 @@ import { localDeps } from '../deps.ts';
 import { type Emulator, startEmulator } from '../emulator/server.ts';
 import { type LocalRunResult, newRunId, runExportLocally } from '../executor.ts';
 import { FolderStore } from '../folder-store.ts';
+import { demoSummary } from '../query/demo-summary.ts';
 import { Progress } from './progress.ts';
 import { report } from './summary.ts';
-import { type Args, type CliIo, UsageError } from './types.ts';
+import { type Args, type CliIo, EXIT, UsageError } from './types.ts';
 
 const EMULATOR_HOST = '127.0.0.1';
 
@@ -70,7 +71,11 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
       if (result.status === 'ABORTED') break;
       if (result.status === 'FAILED' && !manifest) break; // the run itself failed (e.g. token): stop
     }
-    return report(results, store, args, io);
+    const code = report(results, store, args, io);
+    if (args.demo && code === EXIT.ok && store instanceof FolderStore) {
+      io.out(await demoSummary(store.location, args.dest));
+    }
+    return code;
   } finally {
     await emulator?.close();
   }

@@ -1,5 +1,6 @@
 // The emulator's CSV generator: deterministic rows per dataset, contract and window.
 import { createHash } from 'node:crypto';
+import { csvHeader, formatExportDate, formatExportTimestamp } from '#common/export-schemas';
 import type { Dataset } from '#common/model';
 import { contractId } from '#storage/keys';
 
@@ -22,22 +23,17 @@ export const ACTIVITY_TYPES = [
   'CONNECTION_MADE',
 ] as const;
 
-const OUTCOME_TYPES = ['REPLIED', 'ACCEPTED', 'DECLINED', 'NO_RESPONSE'] as const;
-const SEAT_ROLES = ['SALES_SEAT_TIER1', 'SALES_SEAT_TIER2', 'SALES_SEAT_TIER3'] as const;
+/** Activities that are not about a lead: LinkedIn leaves their `memberIdentityKey` empty. */
+export const ACTIVITIES_WITHOUT_LEAD: ReadonlySet<string> = new Set(['SAVED_ACCOUNT', 'SEARCH_PERFORMED']);
 
+/** Values of the outcome file's `activityType` ("Type of outcome"; the values are our assumption). */
+export const OUTCOME_TYPES = ['ACCEPTED', 'DECLINED', 'REPLIED', 'NO_RESPONSE'] as const;
+
+/** The header of each file, from the one schema of each dataset. */
 export const CSV_HEADERS: Record<Dataset, readonly string[]> = {
-  seat: [
-    'seatId',
-    'contract',
-    'memberIdentityKey',
-    'seatRole',
-    'seatStatus',
-    'assignedAt',
-    'lastActivityAt',
-    'reportDate',
-  ],
-  activity: ['activityId', 'activityType', 'createdAt', 'seatId', 'memberIdentityKey'],
-  activityOutcome: ['activityId', 'activityType', 'outcomeType', 'outcomeAt', 'seatId'],
+  seat: csvHeader('seat'),
+  activity: csvHeader('activity'),
+  activityOutcome: csvHeader('activityOutcome'),
 };
 
 /** One export file: `[startMs, endMs)` of whole UTC days, `rowsPerDay` data rows per day. */
@@ -78,17 +74,13 @@ export function csvBuffer(spec: CsvSpec): Buffer {
   return Buffer.concat([...csvChunks(spec)]);
 }
 
-/** `MM-DD-YYYY HH:MM:SS UTC`, the timestamp format of LinkedIn's export files. */
-export function formatLinkedInTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(5, 7)}-${iso.slice(8, 10)}-${iso.slice(0, 4)} ${iso.slice(11, 19)} UTC`;
-}
+const FIRST_NAMES = ['Ada', 'Bruno', 'Chen', 'Dana', 'Emeka', 'Freya', 'Goran', 'Hana', 'Ines', 'Jonas'];
+const LAST_NAMES = ['Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Silva', 'Novak', 'Haddad', 'Kowalski'];
 
 interface Seat {
   seatId: string;
-  memberIdentityKey: string;
-  seatRole: string;
-  assignedAt: number;
+  seatHolderName: string;
+  totalConnections: number;
 }
 
 /** The contract's seats; the pool has `rowsPerDay` seats, stable across days and datasets. */
@@ -96,10 +88,8 @@ function seat(contract: string, index: number): Seat {
   const rand = prng(`${contract}|seat|${index}`);
   return {
     seatId: `${contractId(contract)}${String(index + 1).padStart(4, '0')}`,
-    memberIdentityKey: hex(rand, 16),
-    seatRole: pick(rand, SEAT_ROLES),
-    // Assigned some time in 2023: before any window a test is likely to ask for.
-    assignedAt: Date.UTC(2023, 0, 1) + Math.floor(rand() * 364) * DAY_MS,
+    seatHolderName: `${pick(rand, FIRST_NAMES)} ${pick(rand, LAST_NAMES)}`,
+    totalConnections: 50 + Math.floor(rand() * 2950),
   };
 }
 
@@ -109,31 +99,36 @@ function activities(spec: CsvSpec, day: number) {
   const times = Array.from({ length: spec.rowsPerDay }, () => day + Math.floor(rand() * DAY_MS)).sort(
     (a, b) => a - b,
   );
-  return times.map((createdAt, i) => ({
-    activityId: `${day / DAY_MS}${String(i + 1).padStart(6, '0')}`,
-    activityType: pick(rand, ACTIVITY_TYPES),
-    createdAt,
-    seat: seat(spec.contract, Math.floor(rand() * spec.rowsPerDay)),
-  }));
+  return times.map((createdAt, i) => {
+    const activityType = pick(rand, ACTIVITY_TYPES);
+    const lead = hex(rand, 16);
+    return {
+      activityId: `${day / DAY_MS}${String(i + 1).padStart(6, '0')}`,
+      activityType,
+      createdAt,
+      seat: seat(spec.contract, Math.floor(rand() * spec.rowsPerDay)),
+      memberIdentityKey: ACTIVITIES_WITHOUT_LEAD.has(activityType) ? '' : lead,
+    };
+  });
 }
 
 function dayRows(spec: CsvSpec, day: number): string[] {
-  const line = (fields: (string | number)[]) => `${fields.join(',')}\n`;
+  const line = (fields: (string | number)[]) => `${fields.map(csvField).join(',')}\n`;
   switch (spec.dataset) {
     case 'seat': {
       const rand = prng(`${spec.contract}|seat|${day}`);
       return Array.from({ length: spec.rowsPerDay }, (_, i) => {
         const s = seat(spec.contract, i);
-        const status = rand() < 0.9 ? 'ACTIVE' : 'INACTIVE';
+        const active = rand() < 0.9;
+        // An inactive seat has no current Social Selling Index: the optional field stays empty.
+        const ssi = active ? (20 + rand() * 70).toFixed(2) : '';
         return line([
           s.seatId,
-          spec.contract,
-          s.memberIdentityKey,
-          s.seatRole,
-          status,
-          formatLinkedInTimestamp(s.assignedAt),
-          formatLinkedInTimestamp(day + Math.floor(rand() * DAY_MS)),
-          formatLinkedInTimestamp(day).slice(0, 10),
+          s.seatHolderName,
+          active ? 'ACTIVE' : 'INACTIVE',
+          ssi,
+          s.totalConnections + Math.floor((day - Date.UTC(2020, 0, 1)) / DAY_MS / 30),
+          formatExportDate(day),
         ]);
       });
     }
@@ -142,9 +137,9 @@ function dayRows(spec: CsvSpec, day: number): string[] {
         line([
           a.activityId,
           a.activityType,
-          formatLinkedInTimestamp(a.createdAt),
+          formatExportTimestamp(a.createdAt),
           a.seat.seatId,
-          a.seat.memberIdentityKey,
+          a.memberIdentityKey,
         ]),
       );
     case 'activityOutcome': {
@@ -154,14 +149,19 @@ function dayRows(spec: CsvSpec, day: number): string[] {
         const outcomeAt = a.createdAt + Math.floor(rand() * (day + DAY_MS - a.createdAt));
         return line([
           a.activityId,
-          a.activityType,
           pick(rand, OUTCOME_TYPES),
-          formatLinkedInTimestamp(outcomeAt),
+          formatExportTimestamp(outcomeAt),
           a.seat.seatId,
         ]);
       });
     }
   }
+}
+
+/** A CSV field: quoted (RFC 4180) only when it holds a comma, a quote or a line break. */
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** mulberry32 seeded from a SHA-256 of `seed`: small, fast and identical on every platform. */

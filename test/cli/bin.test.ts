@@ -39,4 +39,12 @@ it('the demo entry point exports the last three days from the built-in emulator 
   }
   expect(new Set(manifest.items.map((i) => i.dataset))).toEqual(new Set(DATASETS));
   expect(stdout).toContain('Demo done');
+  // It ends with the activities per type, read back from the folder with DuckDB.
+  const summary = stdout.slice(stdout.indexOf('Query your data (DuckDB): npm run query -- --dest'));
+  const perType = [...summary.matchAll(/^([A-Z_]+) +(\d+) +\d+$/gm)].map((m) => Number(m[2]));
+  const activityRows = manifest.items
+    .filter((i) => i.dataset === 'activity')
+    .reduce((n, i) => n + (i.rows ?? 0), 0);
+  expect(perType.length).toBeGreaterThan(0);
+  expect(perType.reduce((a, b) => a + b, 0)).toBe(activityRows);
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATASETS, type Dataset, EXPORT_ACTIONS } from '#common/model';
-import { CSV_HEADERS, DAY_MS } from '#local/emulator/csv';
+import { CSV_HEADERS, DAY_MS, OUTCOME_TYPES } from '#local/emulator/csv';
 import { type Emulator, type EmulatorOptions, startEmulator } from '#local/emulator/server';
 
 const EMEA = 'urn:li:salesContract:1001';
@@ -342,7 +342,7 @@ describe('CSV files', () => {
       ),
     ).toBe(true);
     const times = rows.map((r) => {
-      const m = /^(\d\d)-(\d\d)-(\d{4}) (\d\d):(\d\d):(\d\d) UTC$/.exec(r.split(',')[2] ?? '');
+      const m = /^(\d\d)-(\d\d)-(\d{4}) (\d\d):(\d\d):(\d\d)$/.exec(r.split(',')[2] ?? '');
       expect(m).not.toBeNull();
       const [, mo, d, y, h, mi, s] = (m as RegExpExecArray).map(Number);
       return Date.UTC(y as number, (mo as number) - 1, d, h, mi, s);
@@ -363,17 +363,47 @@ describe('CSV files', () => {
     expect([header, ...firstRows.slice(0, -1), ...secondRows].join('\n')).toBe(whole);
   });
 
-  it('outcome rows are the outcomes of the same day’s activities', async () => {
+  it('outcome rows are the outcomes of the same day’s activities, their activityType an outcome type', async () => {
     const em = await start();
-    const cols = (dataset: Dataset) =>
+    const rows = (dataset: Dataset) =>
       em
         .expectedCsv(EMEA, dataset, DAY0, end)
         .toString('utf8')
         .trimEnd()
         .split('\n')
         .slice(1)
-        .map((r) => r.split(',').slice(0, 2).join(','));
-    expect(cols('activityOutcome')).toEqual(cols('activity'));
+        .map((r) => r.split(','));
+    const activity = rows('activity');
+    const outcome = rows('activityOutcome');
+    expect(outcome.map((r) => r[0])).toEqual(activity.map((r) => r[0]));
+    expect(outcome.map((r) => r[3])).toEqual(activity.map((r) => r[3]));
+    expect(outcome.every((r) => (OUTCOME_TYPES as readonly string[]).includes(r[1] ?? ''))).toBe(true);
+  });
+
+  it('memberIdentityKey is empty exactly for activities not about a lead (SAVED_ACCOUNT, SEARCH_PERFORMED)', async () => {
+    const em = await start({ rowsPerDay: 200 });
+    const rows = em.expectedCsv(EMEA, 'activity', DAY0, end).toString('utf8').trimEnd().split('\n').slice(1);
+    const byLead = rows.map((r) => r.split(',')).map(([, type, , , lead]) => [type, lead] as const);
+    const withoutLead = byLead.filter(([type]) => type === 'SAVED_ACCOUNT' || type === 'SEARCH_PERFORMED');
+    expect(withoutLead.length).toBeGreaterThan(0);
+    expect(withoutLead.every(([, lead]) => lead === '')).toBe(true);
+    const aboutLead = byLead.filter(([type]) => type !== 'SAVED_ACCOUNT' && type !== 'SEARCH_PERFORMED');
+    expect(aboutLead.every(([, lead]) => /^[0-9a-f]{16}$/.test(lead ?? ''))).toBe(true);
+  });
+
+  it('seat rows follow the seat schema: seat holder, status, SSI (empty when inactive), connections, MM-DD-YYYY day', async () => {
+    const em = await start({ rowsPerDay: 60 });
+    const [header, ...rows] = em.expectedCsv(EMEA, 'seat', DAY0, end).toString('utf8').trimEnd().split('\n');
+    expect(header).toBe('seatId,seatHolderName,seatStatus,socialSellingIndex,totalConnections,reportDate');
+    const fields = rows.map((r) => r.split(','));
+    expect(fields.every(([id]) => /^\d+$/.test(id ?? ''))).toBe(true);
+    expect(fields.every(([, , status, ssi]) => (status === 'ACTIVE' ? Number(ssi) > 0 : ssi === ''))).toBe(
+      true,
+    );
+    expect(fields.some(([, , status]) => status === 'INACTIVE')).toBe(true);
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10).split('-');
+    const [y, m, d] = day(DAY0);
+    expect(fields.slice(0, 60).every((r) => r[5] === `${m}-${d}-${y}`)).toBe(true);
   });
 });
 
