@@ -16,6 +16,7 @@ export const EXPORT_ACTIONS: Record<
   activityOutcome: 'exportActivityOutcomeData',
 };
 
+/** The statuses LinkedIn documents (and the seed spec enumerates) for an analytics export job. */
 export const JOB_STATUSES = [
   'ENQUEUED',
   'PROCESSING',
@@ -25,13 +26,41 @@ export const JOB_STATUSES = [
   'FAILED_DUE_TO_DATA_DELAY',
   'FAILED_DUE_TO_INTERNAL_ERROR',
 ] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-export const JobStatusSchema = z.enum(JOB_STATUSES);
+export type KnownJobStatus = (typeof JOB_STATUSES)[number];
+/**
+ * A job status as LinkedIn answered it: one of JOB_STATUSES, or a status LinkedIn added later. An
+ * unknown one is kept by name (CheckJob polls on and reports it), so the schema accepts any short
+ * token-like string; the character set keeps it safe to echo into logs and error messages.
+ */
+export type JobStatus = KnownJobStatus | (string & {});
+export const JobStatusSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,80}$/, 'must be a status name (letters, digits, _ . -, at most 80)');
 
-/** `urn:li:salesContract:<id>`; the id becomes part of an S3 key, so it is restricted to safe characters. */
+export function isKnownJobStatus(status: string): status is KnownJobStatus {
+  return (JOB_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * The contract URN forms accepted everywhere (API answers, execution input, CLI flags):
+ * `urn:li:contract:<id>` is what LinkedIn's reference writes, `urn:li:salesContract:<id>` what the
+ * seed spec writes. Only `<id>` becomes part of an S3 key (keys.ts `contractId`), so both forms of one
+ * id name the same contract and the same objects; it is restricted to characters safe in a key.
+ */
+export const CONTRACT_URN_FORMS = ['urn:li:contract:<id>', 'urn:li:salesContract:<id>'] as const;
+const CONTRACT_URN = /^urn:li:(?:contract|salesContract):([A-Za-z0-9_-]{1,64})$/;
 export const ContractUrnSchema = z
   .string()
-  .regex(/^urn:li:salesContract:[A-Za-z0-9_-]{1,64}$/, 'must look like urn:li:salesContract:<id>');
+  .regex(
+    CONTRACT_URN,
+    `must look like ${CONTRACT_URN_FORMS[0]} (LinkedIn's form) or ${CONTRACT_URN_FORMS[1]} (the seed spec's), ` +
+      '<id> being 1-64 letters, digits, _ or -',
+  );
+
+/** The id of a contract URN in either accepted form, or undefined when it is not one. */
+export function contractUrnId(urn: string): string | undefined {
+  return CONTRACT_URN.exec(urn)?.[1];
+}
 
 /** A UTC calendar day, `YYYY-MM-DD`, that really exists. */
 export const IsoDaySchema = z

@@ -14,6 +14,7 @@ import {
 import { type Dataset, EXPORT_ACTIONS, JobStatusSchema } from '#common/model';
 import { logger } from '#common/powertools';
 import type { Contract, ExportJob, LinkedInApi } from './api.ts';
+import { restliQuery } from './restli.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Response schemas (the seed spec, plus what real Rest.li answers where the two differ)
@@ -73,11 +74,19 @@ export const ExportJobSchema = z
 
 export const CreateExportJobResponseSchema = z.object({ value: ExportJobSchema });
 
-/** LinkedIn's error body; read best-effort to enrich an error message, never required. */
+/**
+ * LinkedIn's error body, `{message, serviceErrorCode, status}` (shared "Error handling" page); the
+ * seed spec's string `code` is read too. Best-effort: it enriches an error message, never required.
+ */
 export const ErrorResponseSchema = z.object({
-  status: z.number().optional(),
-  message: z.string().optional(),
-  code: z.string().optional(),
+  status: z.number().int().optional().catch(undefined),
+  message: z.string().optional().catch(undefined),
+  serviceErrorCode: z.number().int().optional().catch(undefined),
+  code: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,80}$/)
+    .optional()
+    .catch(undefined),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +149,7 @@ export class LinkedInClient implements LinkedInApi {
     const contracts: Contract[] = [];
     let start = 0;
     for (let page = 0; page < MAX_CONTRACT_PAGES; page++) {
-      const path = `/salesContracts?q=contractsByMember&start=${start}&count=${this.pageSize}`;
+      const path = `/salesContracts?${restliQuery({ q: 'contractsByMember', start, count: this.pageSize })}`;
       const { elements, paging } = await this.request('GET', path, ContractsResponseSchema);
       contracts.push(...elements);
       const full = elements.length >= (paging?.count || this.pageSize);
@@ -160,7 +169,7 @@ export class LinkedInClient implements LinkedInApi {
     startAt: number,
     endAt: number,
   ): Promise<ExportJob> {
-    const path = `/salesAnalyticsExportJobs?action=${EXPORT_ACTIONS[dataset]}`;
+    const path = `/salesAnalyticsExportJobs?${restliQuery({ action: EXPORT_ACTIONS[dataset] })}`;
     const { value } = await this.request('POST', path, CreateExportJobResponseSchema, {
       contract,
       startAt,
@@ -173,7 +182,7 @@ export class LinkedInClient implements LinkedInApi {
     if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`not an export job id: ${id}`);
     return this.request(
       'GET',
-      `/salesAnalyticsExportJobs/${id}?contract=${encodeURIComponent(contract)}`,
+      `/salesAnalyticsExportJobs/${id}?${restliQuery({ contract })}`,
       ExportJobSchema,
     );
   }
@@ -306,16 +315,27 @@ function parseBody<S extends z.ZodType>(endpoint: string, text: string, schema: 
   throw new LinkedInResponseError(`${endpoint}: unexpected response: ${issues}`);
 }
 
-/** `: <LinkedIn's message>` when the body is an ErrorResponse with one, else empty. */
-function errorDetail(text: string): string {
+/**
+ * `: <LinkedIn's message> (serviceErrorCode N, status N)` from an error body, each part only when
+ * LinkedIn sent it (the seed spec's `code` too); empty when the body is not a JSON object.
+ */
+export function errorDetail(text: string): string {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return '';
   }
-  const message = ErrorResponseSchema.safeParse(json).data?.message?.trim();
-  return message ? `: ${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}` : '';
+  const body = ErrorResponseSchema.safeParse(json).data;
+  if (!body) return '';
+  const message = body.message?.trim().slice(0, MAX_ERROR_MESSAGE_CHARS);
+  const codes = [
+    body.serviceErrorCode !== undefined && `serviceErrorCode ${body.serviceErrorCode}`,
+    body.code !== undefined && `code ${body.code}`,
+    body.status !== undefined && `status ${body.status}`,
+  ].filter(Boolean);
+  const parts = [message, codes.length ? `(${codes.join(', ')})` : ''].filter(Boolean).join(' ');
+  return parts ? `: ${parts}` : '';
 }
 
 /** `Retry-After` as whole seconds from now: delta-seconds or an HTTP-date. Undefined if absent or invalid. */

@@ -1,13 +1,17 @@
 // Steps CreateJob, CheckJob, RecordFailure: one LinkedIn export job from creation to its outcome.
+import { Readable } from 'node:stream';
 import { addDays, daysBetween, dayToMs } from '#common/days';
 import {
   type ErrorInfo,
   ExportJobFailedError,
   errorInfo,
   InvalidInputError,
+  LinkedInResponseError,
   PollDeadlineExceededError,
 } from '#common/errors';
-import type { ExportItem, ItemRecord, ItemStatus } from '#common/model';
+import { type ExportItem, type ItemRecord, type ItemStatus, JOB_STATUSES } from '#common/model';
+import { logger } from '#common/powertools';
+import type { ExportJob } from '#linkedin/api';
 import { itemKey, itemRecordKey } from '#storage/keys';
 import { copyExportToStore } from './copy.ts';
 import type { Deps } from './deps.ts';
@@ -61,7 +65,9 @@ export async function checkJob(state: ItemState, deps: Deps): Promise<ItemState>
       return { ...base, job: { ...state.job, polls: state.job.polls + 1 }, next: 'POLL', waitSeconds: wait };
     }
     case 'COMPLETED':
-      return { ...base, next: 'COPY', rowCount: job.rowCount };
+      if (job.downloadUrl) return { ...base, next: 'COPY', rowCount: job.rowCount };
+      if (job.rowCount === 0) return recordEmptyExport(base, job, deps);
+      return completedWithoutUrl(base, job, deps);
     case 'FAILED_DUE_TO_DATA_DELAY': {
       const { maxRetries, waitSeconds } = settings.dataDelay;
       if (state.attempts.dataDelay >= maxRetries) {
@@ -91,7 +97,111 @@ export async function checkJob(state: ItemState, deps: Deps): Promise<ItemState>
     }
     case 'FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR':
       return splitState(base, job.id, deps);
+    default:
+      return unknownStatus(base, job, deps);
   }
+}
+
+/** Reads of a COMPLETED job that has rows but no `downloadUrl` before the item fails. */
+export const MAX_READS_WITHOUT_DOWNLOAD_URL = 5;
+
+/** Seconds since the polled job was created (CreateJob's stamp). */
+function secondsSinceCreated(state: ItemState, deps: Deps): number {
+  return (deps.now().getTime() - Date.parse(state.job?.createdAt ?? '')) / 1000;
+}
+
+/**
+ * A status LinkedIn did not document (or added later): reported by name (warning log, the item's
+ * `status`, progress events), polled on like PROCESSING until the item's polling deadline, then
+ * FAILED with a LinkedInResponseError that names it. A later read that answers a known status
+ * is handled as usual.
+ */
+function unknownStatus(state: ItemState, job: ExportJob, deps: Deps): ItemState {
+  const { poll } = deps.settings;
+  const polled = state.job as NonNullable<ItemState['job']>;
+  const elapsed = secondsSinceCreated(state, deps);
+  const wait = nextPollWait(polled.polls + 1, elapsed, poll);
+  logger.warn('LinkedIn answered an unknown export job status; polling on until the deadline', {
+    jobId: job.id,
+    status: job.status,
+    elapsedSeconds: Math.round(elapsed),
+    deadlineSeconds: poll.deadlineSeconds,
+  });
+  if (wait === undefined) {
+    return fail(
+      state,
+      new LinkedInResponseError(
+        `job ${job.id} is still in status ${job.status}, which this pipeline does not know ` +
+          `(known: ${JOB_STATUSES.join(', ')}), ${Math.round(elapsed)} s after creation ` +
+          `(deadline ${poll.deadlineSeconds} s); see docs/linkedin-api-notes.md`,
+      ),
+    );
+  }
+  return { ...state, job: { ...polled, polls: polled.polls + 1 }, next: 'POLL', waitSeconds: wait };
+}
+
+/**
+ * COMPLETED, `rowCount` 0 and no `downloadUrl`: what an empty export may look like (LinkedIn does not
+ * document it). The item is EXPORTED with 0 rows: an empty object is written at the item's key, so
+ * PlanRun's existence check counts its days as covered exactly like any other export, and readers
+ * see an empty file. Its metadata says why it is empty (`emptyexport`).
+ */
+async function recordEmptyExport(state: ItemState, job: ExportJob, deps: Deps): Promise<ItemState> {
+  const { item } = state;
+  const key = itemKey(item);
+  const { bytes } = await deps.store.upload(key, Readable.from([]), {
+    contentType: 'text/csv',
+    metadata: {
+      runid: state.runId,
+      jobid: String(job.id),
+      dataset: item.dataset,
+      contract: item.contract,
+      windowstart: item.start,
+      windowend: item.end,
+      rowcount: '0',
+      emptyexport: 'completed-without-download-url',
+    },
+  });
+  logger.info('export job COMPLETED with rowCount 0 and no downloadUrl: recorded as an empty export', {
+    jobId: job.id,
+    key,
+  });
+  await writeRecord(deps, state, 'EXPORTED', { bytes, rows: 0 });
+  return { ...state, next: 'DONE', result: { status: 'EXPORTED', key, bytes, rows: 0 } };
+}
+
+/**
+ * COMPLETED with rows (or no `rowCount`) but no `downloadUrl`: taken as a URL not handed out yet,
+ * so the job is read again (the usual poll waits) up to MAX_READS_WITHOUT_DOWNLOAD_URL times
+ * within the polling deadline; then the item FAILED with a LinkedInResponseError saying so (the
+ * next run exports it again, since no object was written).
+ */
+function completedWithoutUrl(state: ItemState, job: ExportJob, deps: Deps): ItemState {
+  const polled = state.job as NonNullable<ItemState['job']>;
+  const reads = (polled.readsWithoutUrl ?? 0) + 1;
+  const elapsed = secondsSinceCreated(state, deps);
+  const wait = nextPollWait(polled.polls + 1, elapsed, deps.settings.poll);
+  const rows = job.rowCount === undefined ? 'no rowCount' : `rowCount ${job.rowCount}`;
+  logger.warn('export job COMPLETED without a downloadUrl; reading it again', {
+    jobId: job.id,
+    rowCount: job.rowCount,
+    reads,
+  });
+  if (wait === undefined || reads >= MAX_READS_WITHOUT_DOWNLOAD_URL) {
+    return fail(
+      state,
+      new LinkedInResponseError(
+        `job ${job.id} is COMPLETED without a downloadUrl (${rows}) in ${reads} read(s) over ` +
+          `${Math.round(elapsed)} s: an export with rows cannot be copied without one; the next run tries again`,
+      ),
+    );
+  }
+  return {
+    ...state,
+    job: { ...polled, polls: polled.polls + 1, readsWithoutUrl: reads },
+    next: 'POLL',
+    waitSeconds: wait,
+  };
 }
 
 /** Over 3 GB: export each half of the window instead (each half is a child execution), down to one day. */

@@ -9,7 +9,9 @@ import {
   PlanTooLargeError,
 } from '#common/errors';
 import {
+  CONTRACT_URN_FORMS,
   ContractUrnSchema,
+  contractUrnId,
   DATASETS,
   type Dataset,
   DatasetSchema,
@@ -131,16 +133,29 @@ export function splitRange(
   return windows;
 }
 
-/** Contracts the run covers: the requested ones (each must be reportable) or every reportable one. */
+/**
+ * Contracts the run covers: the requested ones (each must be reportable) or every reportable one,
+ * as LinkedIn writes their URNs (that is what its create and get calls are sent). Contracts are
+ * matched and de-duplicated by id: `urn:li:contract:42` and `urn:li:salesContract:42` are the same
+ * contract, and share the same S3 keys, so a run exports it once.
+ */
 async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): Promise<string[]> {
   const all = await deps.linkedin.listContracts();
-  const reportable = new Set(all.filter((c) => c.hasReportingAccess).map((c) => c.contract));
-  const unusable = [...reportable].filter((urn) => !ContractUrnSchema.safeParse(urn).success);
+  const unusable = all
+    .filter((c) => c.hasReportingAccess && contractUrnId(c.contract) === undefined)
+    .map((c) => c.contract);
   if (unusable.length) {
     // Its id becomes part of S3 keys: refuse loudly rather than skip a contract silently.
     throw new LinkedInResponseError(
-      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${unusable.join(', ')}`,
+      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${unusable.join(', ')} ` +
+        `(accepted: ${CONTRACT_URN_FORMS.join(' or ')}, <id> of letters, digits, _ or -)`,
     );
+  }
+  /** id → LinkedIn's URN; the first one LinkedIn listed wins if it lists both forms of one id. */
+  const reportable = new Map<string, string>();
+  for (const c of all) {
+    const id = contractUrnId(c.contract);
+    if (c.hasReportingAccess && id !== undefined && !reportable.has(id)) reportable.set(id, c.contract);
   }
   if (!input.contracts) {
     if (reportable.size === 0) {
@@ -148,18 +163,24 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
         `the token's member has no Sales Navigator contract with reporting access (${all.length} contract(s) found)`,
       );
     }
-    return [...reportable].sort();
+    return [...reportable.values()].sort();
   }
+  const chosen = new Set<string>();
   input.contracts.forEach((contract, index) => {
-    if (reportable.has(contract)) return;
-    const known = all.some((c) => c.contract === contract);
+    const id = contractUrnId(contract) as string; // validated by RunInputSchema
+    const urn = reportable.get(id);
+    if (urn) {
+      chosen.add(urn);
+      return;
+    }
+    const known = all.some((c) => contractUrnId(c.contract) === id);
     throw new InvalidInputError(
       `invalid execution input: contracts.${index}: ${contract} ${
         known ? 'has no reporting access for this token' : 'is not a contract of this token'
       }`,
     );
   });
-  return [...new Set(input.contracts)];
+  return [...chosen];
 }
 
 /**
@@ -173,7 +194,8 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   const datasets: Dataset[] = input.datasets ? [...new Set(input.datasets)] : [...DATASETS];
   const force = input.force ?? false;
 
-  const itemCount = windows.length * datasets.length * (input.contracts ? new Set(input.contracts).size : 1);
+  const requested = input.contracts ? new Set(input.contracts.map(contractUrnId)).size : 1;
+  const itemCount = windows.length * datasets.length * requested;
   assertWithinBound(itemCount, deps.settings.maxItemsPerRun);
   const contracts = await resolveContracts(input, deps);
 

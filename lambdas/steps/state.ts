@@ -45,6 +45,8 @@ export const ItemStateSchema = z.object({
       id: z.number().int(),
       createdAt: z.iso.datetime(),
       polls: z.number().int().min(0),
+      /** Reads that found the job COMPLETED with rows but without a downloadUrl (CheckJob). */
+      readsWithoutUrl: z.number().int().min(0).optional(),
     })
     .optional(),
   next: z.enum(NEXT_STEPS).optional(),

@@ -19,7 +19,9 @@ Options:
   --dest DIR|s3://bucket/prefix destination (default ./exports); s3:// honours AWS_ENDPOINT_URL_S3
   --from YYYY-MM-DD             first UTC day (inclusive)        } both or neither; default: the last
   --to YYYY-MM-DD               last UTC day (exclusive)         } complete UTC day minus the lag
-  --contract URN                only this contract (repeatable); default: every contract with reporting access
+  --contract URN                only this contract (repeatable), e.g. urn:li:contract:123456; LinkedIn's
+                                urn:li:contract:<id> and the seed spec's urn:li:salesContract:<id> name the
+                                same contract; default: every contract with reporting access
   --datasets LIST               comma-separated: seat,activity,activityOutcome (default: all)
   --allow-download-host HOST    also accept download URLs on HOST (repeatable; may be http)
   --time-scale F                multiply every wait by F (default 0.001 with the emulator, 1 otherwise)

@@ -1,7 +1,7 @@
 // A local run: LinkedIn (real or the built-in emulator), the destination, runs split by size, the executor.
 import { resolve } from 'node:path';
 import { addDays, daysBetween } from '#common/days';
-import { DATASETS } from '#common/model';
+import { contractUrnId, DATASETS } from '#common/model';
 import { parseSettings } from '#common/settings';
 import type { LinkedInApi } from '#linkedin/api';
 import type { Manifest } from '#steps/finish';
@@ -103,10 +103,11 @@ async function splitIntoRuns(
   const windows = Math.ceil(daysBetween(input.from, input.to) / MAX_WINDOW_DAYS);
   const datasets = input.datasets?.length ?? DATASETS.length;
   if (windows === 1) return [input];
-  if (input.contracts && windows * datasets * input.contracts.length <= maxItemsPerRun) return [input];
+  // Both URN forms of one id are one contract (PlanRun de-duplicates them the same way).
+  const requested = input.contracts && new Set(input.contracts.map(contractUrnId)).size;
+  if (requested && windows * datasets * requested <= maxItemsPerRun) return [input];
   const contracts =
-    input.contracts?.length ??
-    ((await linkedin.listContracts()).filter((c) => c.hasReportingAccess).length || 1);
+    requested || (await linkedin.listContracts()).filter((c) => c.hasReportingAccess).length || 1;
   const windowsPerRun = Math.max(1, Math.floor(maxItemsPerRun / (datasets * contracts)));
   if (windows <= windowsPerRun) return [input];
   const runs: RunInput[] = [];

@@ -1,5 +1,6 @@
 // The end of a local run: the summary table, the run lines, and the exit code.
 import type { Manifest } from '#steps/finish';
+import { contractId } from '#storage/keys';
 import type { ObjectStore } from '#storage/store';
 import type { LocalRunResult } from '../executor.ts';
 import { formatBytes } from './progress.ts';
@@ -51,7 +52,7 @@ function table(items: Manifest['items']): string {
   const rows = items.map((i) => [
     i.status,
     i.dataset,
-    i.contract.replace('urn:li:salesContract:', ''),
+    contractId(i.contract),
     `${i.window.start}..${i.window.end}`,
     i.rows === undefined ? '' : String(i.rows),
     i.bytes === undefined ? '' : formatBytes(i.bytes),

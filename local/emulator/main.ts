@@ -1,11 +1,14 @@
 /**
- * `npm run emulator -- [--port N] [--token T]`: runs the LinkedIn emulator until SIGINT/SIGTERM.
+ * `npm run emulator -- [--port N] [--token T] [--contract-urns documented|seed]`: runs the LinkedIn
+ * emulator until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { startEmulator } from './server.ts';
+import { CONTRACT_URN_STYLES, startEmulator } from './server.ts';
 
-const USAGE = 'usage: npm run emulator -- [--port <0-65535>] [--token <8-512 visible ASCII characters>]';
+const USAGE =
+  'usage: npm run emulator -- [--port <0-65535>] [--token <8-512 visible ASCII characters>] ' +
+  '[--contract-urns documented|seed]  (documented: urn:li:contract:<id>, the default; seed: urn:li:salesContract:<id>)';
 
 const FlagsSchema = z
   .object({
@@ -19,6 +22,7 @@ const FlagsSchema = z
       .string()
       .regex(/^[\x21-\x7e]{8,512}$/, 'must be 8-512 visible ASCII characters')
       .optional(),
+    'contract-urns': z.enum(CONTRACT_URN_STYLES).optional(),
     help: z.boolean().optional(),
   })
   .strict();
@@ -33,7 +37,12 @@ function readFlags(argv: string[]): z.output<typeof FlagsSchema> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { port: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        token: { type: 'string' },
+        'contract-urns': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -54,9 +63,11 @@ if (flags.help) {
   process.exit(0);
 }
 
-const emulator = await startEmulator({ port: flags.port, token: flags.token }).catch((err: Error) =>
-  fail(`cannot start the emulator: ${err.message}`),
-);
+const emulator = await startEmulator({
+  port: flags.port,
+  token: flags.token,
+  contractUrns: flags['contract-urns'],
+}).catch((err: Error) => fail(`cannot start the emulator: ${err.message}`));
 
 console.log(`LinkedIn emulator listening on ${emulator.url}`);
 console.log(`Access token: ${emulator.token}`);

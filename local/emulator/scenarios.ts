@@ -1,6 +1,6 @@
 // The emulator's scenario knobs: per-lane statuses, delays and faults for tests.
 import { z } from 'zod';
-import { type Dataset, DatasetSchema } from '#common/model';
+import { type Dataset, DatasetSchema, isKnownJobStatus } from '#common/model';
 
 /**
  * Misbehaviour the emulator can be told to show, per (contract, dataset) lane. Counters
@@ -33,6 +33,23 @@ export const ScenarioKnobsSchema = z
     malformedJson: times,
     /** Every call for this lane answers 401. */
     unauthorized: z.boolean(),
+    /**
+     * The lane's exports hold no rows, and a COMPLETED job answers `rowCount: 0` without a
+     * `downloadUrl` (what an empty export may look like; LinkedIn does not document it).
+     */
+    emptyExport: z.boolean(),
+    /** The next n reads of a COMPLETED job answer its `rowCount` but no `downloadUrl` yet. */
+    completedWithoutUrl: times,
+    /** The next `times` job reads answer `status`, a status LinkedIn does not document, instead of the real one. */
+    unknownStatus: z
+      .object({
+        status: z
+          .string()
+          .regex(/^[A-Z][A-Z0-9_]{0,79}$/)
+          .refine((s) => !isKnownJobStatus(s), 'must not be a documented status'),
+        times,
+      })
+      .strict(),
   })
   .partial()
   .strict();
@@ -44,7 +61,7 @@ type Knobs = z.output<typeof ScenarioKnobsSchema>;
 export const ScenariosSchema = z.record(z.string(), z.partialRecord(DatasetSchema, ScenarioKnobsSchema));
 export type Scenarios = z.input<typeof ScenariosSchema>;
 
-type CounterKnob = 'expiredUrls' | 'truncateDownloads' | 'malformedJson';
+type CounterKnob = 'expiredUrls' | 'truncateDownloads' | 'malformedJson' | 'completedWithoutUrl';
 
 /** The live knobs of every lane, with the decrementing logic in one place. */
 export class ScenarioBook {
@@ -70,6 +87,18 @@ export class ScenarioBook {
 
   unauthorized(contract: string, dataset: Dataset): boolean {
     return this.lanes.get(laneKey(contract, dataset))?.unauthorized === true;
+  }
+
+  emptyExport(contract: string, dataset: Dataset): boolean {
+    return this.lanes.get(laneKey(contract, dataset))?.emptyExport === true;
+  }
+
+  /** Fires `unknownStatus` if armed: the status the job read must answer instead of the real one. */
+  takeUnknownStatus(contract: string, dataset: Dataset): string | undefined {
+    const knob = this.lanes.get(laneKey(contract, dataset))?.unknownStatus;
+    if (!knob || knob.times <= 0) return undefined;
+    knob.times -= 1;
+    return knob.status;
   }
 
   maxDaysPerFile(contract: string, dataset: Dataset): number | undefined {

@@ -1,12 +1,6 @@
 // The LinkedIn emulator: a stateful HTTP server for the contracts and export-job endpoints.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,21 +31,39 @@ const ContractSchema = z
 
 export type EmulatorContract = z.infer<typeof ContractSchema>;
 
-export const DEFAULT_CONTRACTS: EmulatorContract[] = [
-  {
-    contract: 'urn:li:salesContract:1001',
-    name: 'Acme EMEA',
-    description: 'Sales Navigator Advanced Plus, EMEA sales team',
-    hasReportingAccess: true,
-  },
-  { contract: 'urn:li:salesContract:1002', name: 'Acme Americas', hasReportingAccess: true },
-  {
-    contract: 'urn:li:salesContract:1003',
-    name: 'Acme Partners',
-    description: 'Seats without reporting access',
-    hasReportingAccess: false,
-  },
-];
+/**
+ * How the emulator writes contract URNs: `documented` is LinkedIn's reference (`urn:li:contract:<id>`),
+ * `seed` the seed spec's (`urn:li:salesContract:<id>`).
+ */
+export const CONTRACT_URN_STYLES = ['documented', 'seed'] as const;
+export type ContractUrnStyle = (typeof CONTRACT_URN_STYLES)[number];
+const URN_PREFIX: Record<ContractUrnStyle, string> = {
+  documented: 'urn:li:contract:',
+  seed: 'urn:li:salesContract:',
+};
+
+/** The default contracts (ids 1001-1003) with URNs in `style`. */
+export function defaultContracts(style: ContractUrnStyle = 'documented'): EmulatorContract[] {
+  const urn = (id: number) => `${URN_PREFIX[style]}${id}`;
+  return [
+    {
+      contract: urn(1001),
+      name: 'Acme EMEA',
+      description: 'Sales Navigator Advanced Plus, EMEA sales team',
+      hasReportingAccess: true,
+    },
+    { contract: urn(1002), name: 'Acme Americas', hasReportingAccess: true },
+    {
+      contract: urn(1003),
+      name: 'Acme Partners',
+      description: 'Seats without reporting access',
+      hasReportingAccess: false,
+    },
+  ];
+}
+
+/** The default contracts as LinkedIn's reference writes them (`urn:li:contract:1001` ...). */
+export const DEFAULT_CONTRACTS: EmulatorContract[] = defaultContracts('documented');
 
 const EmulatorOptionsSchema = z
   .object({
@@ -62,7 +74,10 @@ const EmulatorOptionsSchema = z
       .string()
       .regex(/^[\x21-\x7e]{8,512}$/, 'must be 8-512 visible ASCII characters')
       .optional(),
-    contracts: z.array(ContractSchema).default(DEFAULT_CONTRACTS),
+    /** URN form of the default contracts (ignored when `contracts` is given). @default 'documented' */
+    contractUrns: z.enum(CONTRACT_URN_STYLES).default('documented'),
+    /** The contracts served. @default defaultContracts(contractUrns) */
+    contracts: z.array(ContractSchema).optional(),
     /** A job waits `queuedMs` ENQUEUED (and behind its lane), then stays `processingMs` PROCESSING. */
     jobTimings: z
       .object({
@@ -138,11 +153,15 @@ interface Job {
   bytes?: number;
 }
 
+/**
+ * An error answer, sent as LinkedIn's documented body `{message, serviceErrorCode, status}` (shared
+ * "Error handling" page). LinkedIn publishes no list of subcodes; its only sample has
+ * `serviceErrorCode` equal to `status`, and so does every emulator answer.
+ */
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code: string = codeOf(status),
     readonly headers: OutgoingHttpHeaders = {},
   ) {
     super(message);
@@ -179,6 +198,7 @@ const GetQuerySchema = z.object({ contract: z.string().min(1) });
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const opts = EmulatorOptionsSchema.parse(options);
+  const contracts = opts.contracts ?? defaultContracts(opts.contractUrns);
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const now = opts.now;
   const scenarios = new ScenarioBook(opts.scenarios);
@@ -201,13 +221,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     t < job.processingAt ? 'ENQUEUED' : t < job.finishedAt ? 'PROCESSING' : job.outcome;
 
   function authenticate(req: IncomingMessage): void {
-    const presented = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const authorization = req.headers.authorization?.trim();
+    // LinkedIn's own sample error: `{"message": "Empty oauth2_access_token", "serviceErrorCode": 401, "status": 401}`.
+    if (!authorization) throw new HttpError(401, 'Empty oauth2_access_token');
+    const presented = /^Bearer (\S+)$/i.exec(authorization)?.[1];
     if (presented === undefined || !sameSecret(presented, token)) {
-      throw new HttpError(401, 'Invalid access token', 'INVALID_ACCESS_TOKEN');
+      throw new HttpError(401, 'Invalid access token');
     }
     if (revoked) throw expiredToken();
     if (req.headers['x-restli-protocol-version'] !== '2.0.0') {
-      throw new HttpError(400, 'X-Restli-Protocol-Version: 2.0.0 is required', 'INVALID_PROTOCOL_VERSION');
+      throw new HttpError(400, 'X-Restli-Protocol-Version: 2.0.0 is required');
     }
   }
 
@@ -216,7 +239,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (scenarios.unauthorized(contract, dataset)) throw expiredToken();
     const fault = scenarios.takeFault(contract, dataset);
     if (fault?.status === 429) {
-      throw new HttpError(429, 'Resource level throttle limit reached', 'TOO_MANY_REQUESTS', {
+      throw new HttpError(429, 'Resource level throttle limit reached', {
         'retry-after': String(fault.retryAfterSeconds ?? 0),
       });
     }
@@ -228,7 +251,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     // Rest.li paging: `count` echoes the requested page size; the last page is the first one
     // holding fewer than `count` elements. LinkedIn does not promise `total`, so it is omitted.
     return JSON.stringify({
-      elements: opts.contracts.slice(start, start + count),
+      elements: contracts.slice(start, start + count),
       paging: { count, start, links: [] },
     });
   }
@@ -237,12 +260,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const { action: dataset } = parse(CreateQuerySchema, query(url), 'query');
     const body = parse(CreateBodySchema, await readJson(req), 'body');
     laneFaults(body.contract, dataset);
-    const contract = opts.contracts.find((c) => c.contract === body.contract);
+    const contract = contracts.find((c) => c.contract === body.contract);
     if (!contract?.hasReportingAccess) {
-      throw new HttpError(403, `Not enough permissions to export data of ${body.contract}`, 'ACCESS_DENIED');
+      throw new HttpError(403, `Not enough permissions to export data of ${body.contract}`);
     }
     const invalid = windowProblem(body.startAt, body.endAt);
-    if (invalid) throw new HttpError(400, invalid, 'INVALID_PARAMS');
+    if (invalid) throw new HttpError(400, invalid);
 
     const createdAt = now();
     const lane = laneKey(body.contract, dataset);
@@ -271,7 +294,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   function getJob(url: URL, rawId: string): string {
-    if (!/^\d{1,15}$/.test(rawId)) throw new HttpError(400, 'Job id must be an integer', 'INVALID_PARAMS');
+    if (!/^\d{1,15}$/.test(rawId)) throw new HttpError(400, 'Job id must be an integer');
     const { contract } = parse(GetQuerySchema, query(url), 'query');
     const job = jobs.get(Number(rawId));
     if (!job || job.contract !== contract) {
@@ -279,9 +302,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     laneFaults(job.contract, job.dataset);
     if (scenarios.take(job.contract, job.dataset, 'malformedJson')) return MALFORMED;
+    const unknown = scenarios.takeUnknownStatus(job.contract, job.dataset);
+    if (unknown) return JSON.stringify({ id: job.id, status: unknown });
     const t = now();
     const status = statusAt(job, t);
     if (status !== 'COMPLETED') return JSON.stringify({ id: job.id, status });
+    if (scenarios.emptyExport(job.contract, job.dataset)) {
+      return JSON.stringify({ id: job.id, status, rowCount: 0 });
+    }
+    if (scenarios.take(job.contract, job.dataset, 'completedWithoutUrl')) {
+      return JSON.stringify({ id: job.id, status, rowCount: csvRowCount(spec(job)) });
+    }
     if (!job.current || job.current.exp <= t) {
       const expired = scenarios.take(job.contract, job.dataset, 'expiredUrls');
       job.current = { sig: randomBytes(16).toString('hex'), exp: expired ? t - 1 : t + opts.urlTtlMs };
@@ -308,9 +339,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const sig = url.searchParams.get('sig') ?? '';
     const exp = job?.links.get(sig);
     if (!job || job.file !== file || exp === undefined || url.searchParams.get('exp') !== String(exp)) {
-      throw new HttpError(403, 'Signature does not match', 'SIGNATURE_MISMATCH');
+      throw new HttpError(403, 'Signature does not match');
     }
-    if (exp <= now()) throw new HttpError(403, 'Request has expired', 'EXPIRED');
+    if (exp <= now()) throw new HttpError(403, 'Request has expired');
     const csv = spec(job);
     job.bytes ??= csvByteLength(csv);
     const truncate = scenarios.take(job.contract, job.dataset, 'truncateDownloads');
@@ -363,7 +394,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return;
       }
       const e = err instanceof HttpError ? err : new HttpError(500, 'Internal emulator error');
-      const text = JSON.stringify({ status: e.status, message: e.message, code: e.code });
+      const text = JSON.stringify({ message: e.message, serviceErrorCode: e.status, status: e.status });
       writeHead(res, record, e.status, {
         ...e.headers,
         'content-type': 'application/json',
@@ -417,11 +448,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 const MALFORMED = '{"id": 1, "status": "COMPL';
 
 function expiredToken(): HttpError {
-  return new HttpError(
-    401,
-    'The token used in the request has expired or was revoked',
-    'EXPIRED_ACCESS_TOKEN',
-  );
+  return new HttpError(401, 'The token used in the request has expired or was revoked');
 }
 
 /** The 400 message for a bad export window, or undefined when it is acceptable. */
@@ -435,7 +462,7 @@ function windowProblem(startAt: number, endAt: number): string | undefined {
 
 function allow(req: IncomingMessage, method: string): void {
   if (req.method !== method) {
-    throw new HttpError(405, `${req.method} is not allowed here`, 'METHOD_NOT_ALLOWED', { allow: method });
+    throw new HttpError(405, `${req.method} is not allowed here`, { allow: method });
   }
 }
 
@@ -458,7 +485,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = [where, ...(issue?.path ?? [])].join('.');
-  throw new HttpError(400, `${field}: ${issue?.message ?? 'invalid'}`, 'INVALID_PARAMS');
+  throw new HttpError(400, `${field}: ${issue?.message ?? 'invalid'}`);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -472,7 +499,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new HttpError(400, 'body: not valid JSON', 'INVALID_PARAMS');
+    throw new HttpError(400, 'body: not valid JSON');
   }
 }
 
@@ -489,8 +516,4 @@ function* limitBytes(chunks: Iterable<Buffer>, limit: number): Generator<Buffer>
 function sameSecret(a: string, b: string): boolean {
   const digest = (s: string) => createHash('sha256').update(s).digest();
   return timingSafeEqual(digest(a), digest(b));
-}
-
-function codeOf(status: number): string {
-  return (STATUS_CODES[status] ?? 'ERROR').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }

@@ -11,9 +11,9 @@ import { type Emulator, startEmulator } from '#local/emulator/server';
 import type { Manifest } from '#steps/finish';
 import { itemKey } from '#storage/keys';
 
-const EMEA = 'urn:li:salesContract:1001';
-const AMERICAS = 'urn:li:salesContract:1002';
-const NO_REPORTING = 'urn:li:salesContract:1003';
+const EMEA = 'urn:li:contract:1001';
+const AMERICAS = 'urn:li:contract:1002';
+const NO_REPORTING = 'urn:li:contract:1003';
 const RANGE = ['--from', '2024-05-01', '--to', '2024-05-03'];
 const WINDOW = { start: '2024-05-01', end: '2024-05-03' };
 
@@ -102,6 +102,15 @@ describe('arguments', () => {
       expect(USAGE).toContain(flag);
     }
     expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2 });
+    expect(USAGE).toContain('urn:li:contract:<id>');
+  });
+
+  it('refuses a --contract in neither URN form, showing both accepted forms', async () => {
+    const run = await cli(['--local', '--contract', 'urn:li:organization:1']);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.err.join('\n')).toMatch(
+      /--contract: must look like urn:li:contract:<id> \(LinkedIn's form\) or urn:li:salesContract:<id> \(the seed spec's\)/,
+    );
   });
 
   it.each([
@@ -194,6 +203,30 @@ describe('--local with the built-in emulator', () => {
     expect(run.code).toBe(EXIT.usage);
     expect(run.err.join('\n')).toContain(`${contract} ${reason}`);
     expect((await filesUnder(dest)).filter((f) => f.startsWith('sales-navigator/'))).toEqual([]);
+  });
+});
+
+describe('--contract in the seed spec’s form', () => {
+  it('exports the contract LinkedIn lists as urn:li:contract once, whichever form names it', async () => {
+    const dest = await tempDir();
+    const run = await cli([
+      '--local',
+      '--dest',
+      dest,
+      ...RANGE,
+      '--contract',
+      'urn:li:salesContract:1001',
+      '--contract',
+      EMEA,
+      '--datasets',
+      'seat',
+    ]);
+    expect(run.code).toBe(EXIT.ok);
+    const manifest = await manifestOf(run, dest);
+    expect(manifest.contracts).toEqual([EMEA]);
+    expect(manifest.items.map((i) => i.key)).toEqual([
+      itemKey({ contract: EMEA, dataset: 'seat', ...WINDOW }),
+    ]);
   });
 });
 

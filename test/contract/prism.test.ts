@@ -2,12 +2,19 @@
  * Contract check: the pipeline's real LinkedIn client talks to the emulator through a Prism
  * validation proxy built from the seed spec. With `--errors`, Prism answers with an error whenever
  * a request or a response violates the spec, so a clean run proves both sides match it.
+ *
+ * Where the emulator answers in LinkedIn's documented form rather than the seed spec's examples,
+ * the spec still validates it, and the tests below say so explicitly: contract URNs are
+ * `urn:li:contract:<id>` (the spec types `contract` as a plain string; only its examples use
+ * `urn:li:salesContract:`), and error bodies are `{message, serviceErrorCode, status}` (the spec's
+ * ErrorResponse declares `status`, `message` and an optional `code`, and allows more properties).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LinkedInRequestError } from '#common/errors';
 import { DATASETS } from '#common/model';
 import { LinkedInClient } from '#linkedin/client';
 import { DAY_MS } from '#local/emulator/csv';
@@ -16,7 +23,8 @@ import { DEFAULT_CONTRACTS, type Emulator, startEmulator } from '#local/emulator
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const SPEC = repo('spec/linkedin-sales-navigator.openapi.yml');
 const PRISM = repo('node_modules/.bin/prism');
-const CONTRACT = 'urn:li:salesContract:1001';
+/** LinkedIn's documented URN form, the emulator's default. */
+const CONTRACT = 'urn:li:contract:1001';
 const TIMINGS = { queuedMs: 1000, processingMs: 1000 };
 const START = Date.UTC(2024, 4, 1);
 
@@ -78,7 +86,14 @@ afterAll(async () => {
 describe('LinkedInClient ↔ emulator through Prism (seed spec, --errors)', () => {
   it('lists every contract across pages', async () => {
     const before = emulator.requests.length;
-    expect(await client.listContracts()).toEqual(DEFAULT_CONTRACTS);
+    const contracts = await client.listContracts();
+    expect(contracts).toEqual(DEFAULT_CONTRACTS);
+    // Documented form, not the seed spec's example form, and Prism lets it through.
+    expect(contracts.map((c) => c.contract)).toEqual([
+      'urn:li:contract:1001',
+      'urn:li:contract:1002',
+      'urn:li:contract:1003',
+    ]);
     expect(emulator.requests.slice(before)).toEqual([
       { method: 'GET', path: '/v2/salesContracts', status: 200 },
       { method: 'GET', path: '/v2/salesContracts', status: 200 },
@@ -104,6 +119,24 @@ describe('LinkedInClient ↔ emulator through Prism (seed spec, --errors)', () =
     const res = await fetch(job.downloadUrl as string);
     const body = Buffer.from(await res.arrayBuffer());
     expect(body.equals(emulator.expectedCsv(CONTRACT, dataset, START, end))).toBe(true);
+  });
+
+  it('passes LinkedIn’s documented error body {message, serviceErrorCode, status} (a 404 of the get)', async () => {
+    const before = emulator.requests.length;
+    const res = await fetch(
+      `${prismUrl}/salesAnalyticsExportJobs/1?contract=${encodeURIComponent(CONTRACT)}`,
+      { headers: { authorization: `Bearer ${emulator.token}`, 'x-restli-protocol-version': '2.0.0' } },
+    );
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      message: 'No export job 1 for this contract',
+      serviceErrorCode: 404,
+      status: 404,
+    });
+    const err = await client.getExportJob(1, CONTRACT).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LinkedInRequestError);
+    expect((err as Error).message).toContain('(serviceErrorCode 404, status 404)');
+    expect(emulator.requests.slice(before).map((r) => r.status)).toEqual([404, 404]);
   });
 
   it('rejects requests that break the spec before they reach the emulator', async () => {

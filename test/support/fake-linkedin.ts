@@ -59,7 +59,7 @@ export class FakeLinkedIn implements LinkedInApi {
 
 /** A contract of the token's member; reportable unless told otherwise. */
 export function contract(id: string, hasReportingAccess = true): Contract {
-  return { contract: `urn:li:salesContract:${id}`, name: `Contract ${id}`, hasReportingAccess };
+  return { contract: `urn:li:contract:${id}`, name: `Contract ${id}`, hasReportingAccess };
 }
 
 export interface FakeDeps extends Deps {

@@ -22,10 +22,11 @@ import { startS3rver } from './s3rver.ts';
  * against a fresh LinkedIn emulator, into a temp folder or a real S3 endpoint (s3rver).
  */
 
-export const CONTRACT_A = 'urn:li:salesContract:1001';
-export const CONTRACT_B = 'urn:li:salesContract:1002';
+/** The emulator's default contracts, in LinkedIn's documented URN form (`urn:li:contract:<id>`). */
+export const CONTRACT_A = 'urn:li:contract:1001';
+export const CONTRACT_B = 'urn:li:contract:1002';
 /** The emulator's contract without reporting access: never exported. */
-export const CONTRACT_NO_ACCESS = 'urn:li:salesContract:1003';
+export const CONTRACT_NO_ACCESS = 'urn:li:contract:1003';
 export const REPORTABLE = [CONTRACT_A, CONTRACT_B] as const;
 
 /** The default window of the tests: three complete UTC days in the past. */
@@ -103,12 +104,15 @@ export async function openDestination(kind: DestinationKind): Promise<Destinatio
 }
 
 export interface WorkflowEnvOptions {
-  destination?: DestinationKind;
+  /** A kind opens a fresh destination; an open one is shared (e.g. with an earlier environment). */
+  destination?: DestinationKind | Destination;
   /** Over fast defaults: jobs ENQUEUED 20 ms then PROCESSING 30 ms, 4 rows per day. */
   emulator?: EmulatorOptions;
   settings?: Partial<SettingsInput>;
   /** Wait states and Retry intervals are multiplied by this. @default 0.01 */
   timeScale?: number;
+  /** The pipeline's clock (job ages, polling deadlines). @default the wall clock */
+  now?: () => Date;
 }
 
 export interface RunOutcome {
@@ -138,13 +142,21 @@ export async function startWorkflowEnv(options: WorkflowEnvOptions = {}): Promis
   });
   let destination: Destination;
   try {
-    destination = await openDestination(options.destination ?? 'folder');
+    destination =
+      typeof options.destination === 'object'
+        ? options.destination
+        : await openDestination(options.destination ?? 'folder');
   } catch (err) {
     await emulator.close();
     throw err;
   }
   const settings = testSettings(emulator.url, options.settings);
-  const deps = localDeps({ settings, token: emulator.token, store: destination.store });
+  const deps = localDeps({
+    settings,
+    token: emulator.token,
+    store: destination.store,
+    ...(options.now && { now: options.now }),
+  });
   return {
     emulator,
     destination,

@@ -12,7 +12,7 @@ import {
 import { LinkedInClient, type LinkedInClientOptions, MAX_CONTRACT_PAGES } from '#linkedin/client';
 
 const TOKEN = 'AQX-secret-token-do-not-leak';
-const CONTRACT = 'urn:li:salesContract:123';
+const CONTRACT = 'urn:li:contract:123456';
 
 interface Recorded {
   method: string;
@@ -68,7 +68,7 @@ function client(baseUrl: string, options: Partial<LinkedInClientOptions> = {}) {
 }
 
 const contract = (n: number) => ({
-  contract: `urn:li:salesContract:${n}`,
+  contract: `urn:li:contract:${n}`,
   name: `C${n}`,
   hasReportingAccess: true,
 });
@@ -124,7 +124,7 @@ describe('LinkedInClient requests', () => {
       id: 42,
       status: 'PROCESSING',
     });
-    expect(requests[0]?.url).toBe('/v2/salesAnalyticsExportJobs/42?contract=urn%3Ali%3AsalesContract%3A123');
+    expect(requests[0]?.url).toBe('/v2/salesAnalyticsExportJobs/42?contract=urn%3Ali%3Acontract%3A123456');
   });
 
   it.each([
@@ -293,7 +293,11 @@ describe('LinkedInClient response validation', () => {
       `{"id": 42, "status": "${SENTINEL}"`,
       /GET \/v2\/salesAnalyticsExportJobs\/42: .*not valid JSON/,
     ],
-    ['a status outside the enum', { id: 42, status: SENTINEL }, /unexpected response: status:/],
+    [
+      'a status that is not a status name',
+      { id: 42, status: `${SENTINEL} <b>` },
+      /unexpected response: status:/,
+    ],
     [
       'an id given as a string',
       { id: '42', status: 'COMPLETED', downloadUrl: SENTINEL },

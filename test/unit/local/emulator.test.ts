@@ -1,11 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATASETS, type Dataset, EXPORT_ACTIONS } from '#common/model';
 import { CSV_HEADERS, DAY_MS, OUTCOME_TYPES } from '#local/emulator/csv';
-import { type Emulator, type EmulatorOptions, startEmulator } from '#local/emulator/server';
+import {
+  DEFAULT_CONTRACTS,
+  defaultContracts,
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from '#local/emulator/server';
 
-const EMEA = 'urn:li:salesContract:1001';
-const AMERICAS = 'urn:li:salesContract:1002';
-const NO_REPORTING = 'urn:li:salesContract:1003';
+const EMEA = 'urn:li:contract:1001';
+const AMERICAS = 'urn:li:contract:1002';
+const NO_REPORTING = 'urn:li:contract:1003';
 const DAY0 = Date.UTC(2024, 4, 1);
 const T0 = Date.UTC(2024, 5, 1, 8);
 const TIMINGS = { queuedMs: 200, processingMs: 300 };
@@ -71,12 +77,12 @@ async function completedJob(em: Emulator, id: number, contract = EMEA): Promise<
   return job as Required<JobBody>;
 }
 
-async function expectError(res: Response, status: number, code?: string) {
+/** An error answer in LinkedIn's documented shape, `{message, serviceErrorCode, status}`, and nothing else. */
+async function expectError(res: Response, status: number, message?: string | RegExp) {
   expect(res.status).toBe(status);
-  const body = (await res.json()) as { status: number; message: string; code: string };
-  expect(body.status).toBe(status);
-  expect(body.message).toEqual(expect.any(String));
-  if (code) expect(body.code).toBe(code);
+  const body = (await res.json()) as { status: number; message: string; serviceErrorCode: number };
+  expect(body).toEqual({ message: expect.any(String), serviceErrorCode: status, status });
+  if (message) expect(body.message).toMatch(message);
   return body;
 }
 
@@ -109,9 +115,36 @@ describe('salesContracts', () => {
     expect(await res.json()).toMatchObject({
       elements: [{ contract: 'urn:li:salesContract:42', name: 'Solo' }],
     });
-    await expectError(await call(em, '/salesContracts'), 400, 'INVALID_PARAMS');
-    await expectError(await call(em, '/salesContracts?q=other'), 400, 'INVALID_PARAMS');
-    await expectError(await call(em, '/salesContracts?q=contractsByMember&count=-1'), 400, 'INVALID_PARAMS');
+    await expectError(await call(em, '/salesContracts'), 400);
+    await expectError(await call(em, '/salesContracts?q=other'), 400);
+    await expectError(await call(em, '/salesContracts?q=contractsByMember&count=-1'), 400);
+  });
+});
+
+describe('contract URN forms', () => {
+  it('serves LinkedIn’s documented form urn:li:contract:<id> by default', async () => {
+    const em = await start();
+    const res = await call(em, '/salesContracts?q=contractsByMember');
+    const { elements } = (await res.json()) as { elements: { contract: string }[] };
+    expect(elements.map((c) => c.contract)).toEqual([
+      'urn:li:contract:1001',
+      'urn:li:contract:1002',
+      'urn:li:contract:1003',
+    ]);
+    expect(DEFAULT_CONTRACTS.map((c) => c.contract)).toEqual(elements.map((c) => c.contract));
+  });
+
+  it('serves the seed spec’s form urn:li:salesContract:<id> with contractUrns: seed, and exports under it', async () => {
+    const em = await start({ contractUrns: 'seed' });
+    const res = await call(em, '/salesContracts?q=contractsByMember');
+    const { elements } = (await res.json()) as { elements: { contract: string }[] };
+    expect(elements.map((c) => c.contract)).toEqual(defaultContracts('seed').map((c) => c.contract));
+    expect(elements[0]?.contract).toBe('urn:li:salesContract:1001');
+    const seedUrn = 'urn:li:salesContract:1001';
+    const id = await createJob(em, 'seat', seedUrn);
+    expect((await getJob(em, id, seedUrn)).status).toBe('ENQUEUED');
+    // The emulator answers for the URN it serves, as LinkedIn would: the other form is another contract.
+    await expectError(await create(em, 'seat', { contract: EMEA, startAt: DAY0, endAt: DAY0 + DAY_MS }), 403);
   });
 });
 
@@ -120,21 +153,21 @@ describe('authentication and protocol', () => {
     const em = await start({ token: 'the-right-token' });
     expect(em.token).toBe('the-right-token');
     const path = '/salesContracts?q=contractsByMember';
-    await expectError(await call(em, path, { token: null }), 401, 'INVALID_ACCESS_TOKEN');
-    await expectError(await call(em, path, { token: 'the-wrong-token' }), 401, 'INVALID_ACCESS_TOKEN');
+    await expectError(await call(em, path, { token: null }), 401, /^Empty oauth2_access_token$/);
+    await expectError(await call(em, path, { token: 'the-wrong-token' }), 401, /^Invalid access token$/);
     await expectError(
       await call(em, path, { headers: { 'x-restli-protocol-version': '1.0.0' } }),
       400,
-      'INVALID_PROTOCOL_VERSION',
+      /X-Restli-Protocol-Version: 2.0.0/,
     );
     expect((await call(em, path)).status).toBe(200);
   });
 
-  it('revokeToken makes every API call 401 EXPIRED_ACCESS_TOKEN', async () => {
+  it('revokeToken makes every API call 401 (token expired or revoked)', async () => {
     const em = await start();
     em.revokeToken();
-    await expectError(await call(em, '/salesContracts?q=contractsByMember'), 401, 'EXPIRED_ACCESS_TOKEN');
-    await expectError(await create(em, 'seat', {}), 401, 'EXPIRED_ACCESS_TOKEN');
+    await expectError(await call(em, '/salesContracts?q=contractsByMember'), 401, /expired or was revoked/);
+    await expectError(await create(em, 'seat', {}), 401, /expired or was revoked/);
   });
 
   it('answers 404 for unknown routes and 405 for a wrong method, and records every request', async () => {
@@ -180,7 +213,7 @@ describe('creating export jobs', () => {
       method: 'POST',
       body: JSON.stringify(body),
     });
-    await expectError(res, 400, 'INVALID_PARAMS');
+    await expectError(res, 400);
     expect(em.jobs()).toEqual([]);
   });
 
@@ -190,7 +223,7 @@ describe('creating export jobs', () => {
       method: 'POST',
       body: '{"contract":',
     });
-    await expectError(res, 400, 'INVALID_PARAMS');
+    await expectError(res, 400);
   });
 
   it('accepts exactly 90 days', async () => {
@@ -200,8 +233,12 @@ describe('creating export jobs', () => {
 
   it('answers 403 for an unknown contract or one without reporting access', async () => {
     const em = await start();
-    await expectError(await create(em, 'seat', { ...window, contract: NO_REPORTING }), 403, 'ACCESS_DENIED');
-    await expectError(await create(em, 'seat', { ...window, contract: 'urn:li:salesContract:9' }), 403);
+    await expectError(
+      await create(em, 'seat', { ...window, contract: NO_REPORTING }),
+      403,
+      /Not enough permissions/,
+    );
+    await expectError(await create(em, 'seat', { ...window, contract: 'urn:li:contract:9' }), 403);
   });
 });
 
@@ -256,8 +293,8 @@ describe('job lifecycle', () => {
       `/salesAnalyticsExportJobs/${jobId}?contract=${encodeURIComponent(contract)}`;
     await expectError(await call(em, path(id + 1, EMEA)), 404);
     await expectError(await call(em, path(id, AMERICAS)), 404);
-    await expectError(await call(em, `/salesAnalyticsExportJobs/${id}`), 400, 'INVALID_PARAMS');
-    await expectError(await call(em, path('abc', EMEA)), 400, 'INVALID_PARAMS');
+    await expectError(await call(em, `/salesAnalyticsExportJobs/${id}`), 400);
+    await expectError(await call(em, path('abc', EMEA)), 400);
   });
 });
 
@@ -413,7 +450,7 @@ describe('scenario knobs', () => {
     em.setScenario(EMEA, 'activity', { throttle: { times: 2, retryAfterSeconds: 7 } });
     const body = { contract: EMEA, startAt: DAY0, endAt: DAY0 + DAY_MS };
     const res = await create(em, 'activity', body);
-    await expectError(res, 429, 'TOO_MANY_REQUESTS');
+    await expectError(res, 429, /throttle limit/);
     expect(res.headers.get('retry-after')).toBe('7');
     expect(em.scenario(EMEA, 'activity').throttle?.times).toBe(1);
     await createJob(em, 'seat'); // another lane is not throttled
@@ -523,6 +560,39 @@ describe('scenario knobs', () => {
     await createJob(em, 'activity', AMERICAS);
     em.setScenario(EMEA, 'activity', {});
     expect((await getJob(em, id)).status).toBe('ENQUEUED');
+  });
+
+  it('emptyExport: a COMPLETED job answers rowCount 0 and no downloadUrl; other lanes serve files', async () => {
+    const em = await start({ scenarios: { [EMEA]: { activity: { emptyExport: true } } } });
+    const empty = await createJob(em, 'activity');
+    const full = await createJob(em, 'seat');
+    now += TIMINGS.queuedMs + TIMINGS.processingMs;
+    expect(await getJob(em, empty)).toEqual({ id: empty, status: 'COMPLETED', rowCount: 0 });
+    expect(await getJob(em, full)).toMatchObject({ status: 'COMPLETED', downloadUrl: expect.any(String) });
+  });
+
+  it('completedWithoutUrl: the next reads of a COMPLETED job carry its rowCount but no downloadUrl', async () => {
+    const em = await start({ rowsPerDay: 3, scenarios: { [EMEA]: { seat: { completedWithoutUrl: 2 } } } });
+    const id = await createJob(em, 'seat');
+    expect((await getJob(em, id)).status).toBe('ENQUEUED'); // a counter only fires on COMPLETED reads
+    now += TIMINGS.queuedMs + TIMINGS.processingMs;
+    expect(await getJob(em, id)).toEqual({ id, status: 'COMPLETED', rowCount: 6 });
+    expect(await getJob(em, id)).toEqual({ id, status: 'COMPLETED', rowCount: 6 });
+    expect(await getJob(em, id)).toMatchObject({ status: 'COMPLETED', downloadUrl: expect.any(String) });
+    expect(em.scenario(EMEA, 'seat')).toEqual({ completedWithoutUrl: 0 });
+  });
+
+  it('unknownStatus: the next reads answer a status LinkedIn does not document, then the real one', async () => {
+    const em = await start({
+      scenarios: { [EMEA]: { seat: { unknownStatus: { status: 'ARCHIVED', times: 2 } } } },
+    });
+    const id = await createJob(em, 'seat');
+    expect(await getJob(em, id)).toEqual({ id, status: 'ARCHIVED' });
+    expect(await getJob(em, id)).toEqual({ id, status: 'ARCHIVED' });
+    expect(await getJob(em, id)).toEqual({ id, status: 'ENQUEUED' });
+    expect(() => em.setScenario(EMEA, 'seat', { unknownStatus: { status: 'COMPLETED', times: 1 } })).toThrow(
+      /documented/,
+    );
   });
 
   it('rejects malformed knobs', async () => {

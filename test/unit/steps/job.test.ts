@@ -4,11 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExportJobFailedError, InvalidInputError } from '#common/errors';
 import type { ItemRecord, JobStatus } from '#common/model';
 import type { SettingsInput } from '#common/settings';
-import { checkJob, copyToStore, createJob, recordFailure } from '#steps/job';
+import { checkJob, copyToStore, createJob, MAX_READS_WITHOUT_DOWNLOAD_URL, recordFailure } from '#steps/job';
 import { type ItemState, type ItemStateInput, ItemStateSchema } from '#steps/state';
 import { FakeLinkedIn, fakeDeps } from '#test/support/fake-linkedin';
 
-const A = 'urn:li:salesContract:A';
+const A = 'urn:li:contract:A';
 const NOW = '2026-03-10T06:00:00.000Z';
 const JOB_ID = 1000;
 const FIVE_DAYS = { start: '2026-01-01', end: '2026-01-06' };
@@ -33,7 +33,14 @@ const secondsAgo = (seconds: number) => new Date(Date.parse(NOW) - seconds * 100
 /** Deps whose LinkedIn reports job JOB_ID with `status`, and a state polling that job. */
 function polling(status: JobStatus, state: Partial<ItemStateInput> = {}, settings?: SettingsInput) {
   const linkedin = new FakeLinkedIn();
-  linkedin.setJob({ id: JOB_ID, status, ...(status === 'COMPLETED' && { rowCount: 42 }) });
+  linkedin.setJob({
+    id: JOB_ID,
+    status,
+    ...(status === 'COMPLETED' && {
+      rowCount: 42,
+      downloadUrl: 'https://www.linkedin.com/ambry/?x-li-ambry-ep=AQ',
+    }),
+  });
   const deps = fakeDeps({ now: NOW, linkedin, ...(settings && { settings }) });
   const input = itemState({
     jobIds: [JOB_ID],
@@ -129,6 +136,125 @@ describe('checkJob', () => {
 
     expect(after).toMatchObject({ status: 'COMPLETED', next: 'COPY', rowCount: 42, job: input.job });
     expect(after.waitSeconds).toBeUndefined();
+  });
+
+  describe('a status LinkedIn does not document', () => {
+    it('is kept by name and polled on with the usual backoff', async () => {
+      const { deps, input } = polling('ARCHIVED');
+
+      const after = await checkJob(input, deps);
+
+      expect(after).toMatchObject({ status: 'ARCHIVED', next: 'POLL', waitSeconds: 240, job: { polls: 3 } });
+      expect(after.failure).toBeUndefined();
+      expect(ItemStateSchema.parse(after).status).toBe('ARCHIVED'); // survives the state machine's round trip
+    });
+
+    it('fails at the item’s deadline with a LinkedInResponseError naming the status', async () => {
+      const { deps, input } = polling('ARCHIVED', {
+        job: { id: JOB_ID, createdAt: secondsAgo(21_600), polls: 30 },
+      });
+
+      const after = await checkJob(input, deps);
+
+      expect(after.next).toBe('FAIL');
+      expect(after.failure?.name).toBe('LinkedInResponseError');
+      expect(after.failure?.message).toMatch(
+        new RegExp(
+          `^job ${JOB_ID} is still in status ARCHIVED, which this pipeline does not know \\(known: ENQUEUED, `,
+        ),
+      );
+      expect(after.failure?.message).toContain('21600 s after creation (deadline 21600 s)');
+    });
+
+    it('is handled as usual once LinkedIn answers a documented status again', async () => {
+      const { deps, input } = polling('ARCHIVED');
+      const polled = await checkJob(input, deps);
+      deps.linkedin.setJob({ id: JOB_ID, status: 'FAILED_DUE_TO_TIMED_OUT' });
+      expect(await checkJob(polled, deps)).toMatchObject({
+        next: 'RECREATE',
+        status: 'FAILED_DUE_TO_TIMED_OUT',
+      });
+    });
+  });
+
+  describe('COMPLETED without a downloadUrl', () => {
+    it('with rowCount 0 is an EXPORTED item of 0 rows: an empty object at the item key covers its days', async () => {
+      const { deps, input } = polling('COMPLETED');
+      deps.linkedin.setJob({ id: JOB_ID, status: 'COMPLETED', rowCount: 0 });
+
+      const after = await checkJob(input, deps);
+
+      expect(after).toMatchObject({
+        status: 'COMPLETED',
+        next: 'DONE',
+        result: { status: 'EXPORTED', key: KEY, bytes: 0, rows: 0 },
+      });
+      expect(deps.store.objects.get(KEY)).toEqual({
+        body: Buffer.alloc(0),
+        contentType: 'text/csv',
+        metadata: {
+          runid: 'run-1',
+          jobid: String(JOB_ID),
+          dataset: 'activity',
+          contract: A,
+          windowstart: FIVE_DAYS.start,
+          windowend: FIVE_DAYS.end,
+          rowcount: '0',
+          emptyexport: 'completed-without-download-url',
+        },
+      });
+      expect(deps.store.json<ItemRecord>(`${RECORDS}activity-A-2026-01-01_2026-01-06.json`)).toEqual({
+        contract: A,
+        dataset: 'activity',
+        window: FIVE_DAYS,
+        status: 'EXPORTED',
+        key: KEY,
+        bytes: 0,
+        rows: 0,
+        jobIds: [JOB_ID],
+        attempts: 1,
+        finishedAt: NOW,
+      });
+      expect(await deps.store.exists(KEY)).toBe(true); // what PlanRun checks to skip the window next time
+    });
+
+    it.each([
+      ['rows', { rowCount: 42 }, 'rowCount 42'],
+      ['no rowCount', {}, 'no rowCount'],
+    ])('with %s is read again, then FAILED naming the problem', async (_, fields, shown) => {
+      const { deps, input } = polling('COMPLETED');
+      deps.linkedin.setJob({ id: JOB_ID, status: 'COMPLETED', ...fields });
+
+      let state = await checkJob(input, deps);
+      expect(state).toMatchObject({ next: 'POLL', waitSeconds: 240, job: { polls: 3, readsWithoutUrl: 1 } });
+      for (let read = 2; read < MAX_READS_WITHOUT_DOWNLOAD_URL; read++) {
+        state = await checkJob(ItemStateSchema.parse(state), deps);
+        expect(state).toMatchObject({ next: 'POLL', job: { readsWithoutUrl: read } });
+      }
+      state = await checkJob(state, deps);
+
+      expect(state.next).toBe('FAIL');
+      expect(state.failure).toEqual({
+        name: 'LinkedInResponseError',
+        message: expect.stringContaining(
+          `job ${JOB_ID} is COMPLETED without a downloadUrl (${shown}) in ${MAX_READS_WITHOUT_DOWNLOAD_URL} read(s)`,
+        ),
+      });
+      expect(deps.store.keys()).toEqual([]);
+    });
+
+    it('copies once the downloadUrl appears', async () => {
+      const { deps, input } = polling('COMPLETED');
+      deps.linkedin.setJob({ id: JOB_ID, status: 'COMPLETED', rowCount: 42 });
+      const polled = await checkJob(input, deps);
+      deps.linkedin.setJob({
+        id: JOB_ID,
+        status: 'COMPLETED',
+        rowCount: 42,
+        downloadUrl: 'https://www.linkedin.com/ambry/?x=1',
+      });
+      expect(await checkJob(polled, deps)).toMatchObject({ next: 'COPY', rowCount: 42 });
+    });
   });
 
   it('re-creates the job after a data delay, waiting dataDelay.waitSeconds, until maxRetries', async () => {

@@ -11,9 +11,9 @@ import type { SettingsInput } from '#common/settings';
 import { parseRunInput, planRun, resolveRange, splitRange } from '#steps/plan';
 import { contract, FakeLinkedIn, fakeDeps } from '#test/support/fake-linkedin';
 
-const A = 'urn:li:salesContract:A';
-const B = 'urn:li:salesContract:B';
-const NO_ACCESS = 'urn:li:salesContract:C';
+const A = 'urn:li:contract:A';
+const B = 'urn:li:contract:B';
+const NO_ACCESS = 'urn:li:contract:C';
 const STARTED_AT = '2026-03-10T06:00:00.000Z';
 
 /** Window lengths in days. */
@@ -73,12 +73,14 @@ describe('parseRunInput', () => {
     ['an unknown field', { form: '2026-01-01' }, ['Unrecognized key', '"form"']],
     [
       'a bad contract URN',
-      { contracts: [A, 'urn:li:contract:1'] },
-      ['contracts.1: must look like urn:li:salesContract:<id>'],
+      { contracts: [A, 'urn:li:organization:1'] },
+      [
+        "contracts.1: must look like urn:li:contract:<id> (LinkedIn's form) or urn:li:salesContract:<id> (the seed spec's)",
+      ],
     ],
     [
       'a contract id with a path separator',
-      { contracts: ['urn:li:salesContract:a/b'] },
+      { contracts: ['urn:li:contract:a/b'] },
       ['contracts.0: must look like'],
     ],
     [
@@ -314,19 +316,20 @@ describe('planRun', () => {
         `invalid execution input: contracts.1: ${NO_ACCESS} has no reporting access for this token`,
       ),
     );
-    await expect(planRun(event({ contracts: ['urn:li:salesContract:Z'] }), setup())).rejects.toThrow(
-      'contracts.0: urn:li:salesContract:Z is not a contract of this token',
+    await expect(planRun(event({ contracts: ['urn:li:contract:Z'] }), setup())).rejects.toThrow(
+      'contracts.0: urn:li:contract:Z is not a contract of this token',
     );
   });
 
   it('refuses a reportable contract whose URN cannot be part of an S3 key, and ignores one without access', async () => {
-    const odd = { contract: 'urn:li:salesContract:a/b', name: 'Odd', hasReportingAccess: true };
+    const odd = { contract: 'urn:li:contract:a/b', name: 'Odd', hasReportingAccess: true };
     const refused = fakeDeps({ now: STARTED_AT, linkedin: new FakeLinkedIn([contract('A'), odd]) });
 
     const error = await planRun(event({}), refused).catch((err: unknown) => err);
 
     expect(error).toBeInstanceOf(LinkedInResponseError);
-    expect((error as Error).message).toContain('cannot use as S3 key parts: urn:li:salesContract:a/b');
+    expect((error as Error).message).toContain('cannot use as S3 key parts: urn:li:contract:a/b');
+    expect((error as Error).message).toContain('accepted: urn:li:contract:<id> or urn:li:salesContract:<id>');
     expect(refused.store.keys()).toEqual([]);
 
     const ignored = fakeDeps({
@@ -334,6 +337,69 @@ describe('planRun', () => {
       linkedin: new FakeLinkedIn([contract('A'), { ...odd, hasReportingAccess: false }]),
     });
     expect((await planRun(event({}), ignored)).planned).toBe(3);
+  });
+
+  it('plans the contracts of LinkedIn’s documented salesContracts sample (urn:li:contract form)', async () => {
+    // The two elements of the sample answer on "Sales Contracts", verbatim except the long descriptions.
+    const linkedin = new FakeLinkedIn([
+      { contract: 'urn:li:contract:123456', name: 'North America Sales Team', hasReportingAccess: true },
+      {
+        contract: 'urn:li:contract:1234560',
+        name: 'EMEA Sales-EnterpriseLicense',
+        hasReportingAccess: false,
+      },
+    ]);
+    const deps = fakeDeps({ now: STARTED_AT, linkedin });
+
+    const output = await planRun(event({ datasets: ['seat'] }), deps);
+
+    expect(output.lanes).toEqual([
+      {
+        contract: 'urn:li:contract:123456',
+        dataset: 'seat',
+        windows: [{ start: '2026-03-08', end: '2026-03-09' }],
+      },
+    ]);
+    expect(deps.store.json<{ contracts: string[] }>('manifests/run-1/plan.json').contracts).toEqual([
+      'urn:li:contract:123456',
+    ]);
+  });
+
+  it('matches a requested contract by id in either URN form, plans it once as LinkedIn writes it', async () => {
+    const deps = setup();
+
+    const output = await planRun(
+      event({ contracts: ['urn:li:salesContract:A', A, 'urn:li:salesContract:B'], datasets: ['seat'] }),
+      deps,
+    );
+
+    expect(output.lanes.map((l) => l.contract)).toEqual([A, B]);
+    expect(output.planned).toBe(2);
+    expect(deps.linkedin.listCalls).toBe(1);
+  });
+
+  it('counts an object written under the seed form as covering the documented form (same key)', async () => {
+    const deps = setup();
+    deps.store.put('sales-navigator/seat/contract=A/window=2026-03-08_2026-03-09/seat.csv', 'a,b\n');
+
+    const output = await planRun(event({ contracts: ['urn:li:salesContract:A'], datasets: ['seat'] }), deps);
+
+    expect(output).toMatchObject({ planned: 1, skipped: 1, lanes: [] });
+    expect(
+      deps.store.json<ItemRecord>('manifests/run-1/items/seat-A-2026-03-08_2026-03-09.json'),
+    ).toMatchObject({
+      contract: A,
+      status: 'SKIPPED',
+    });
+  });
+
+  it('de-duplicates LinkedIn listing one id in both forms, keeping the first URN it listed', async () => {
+    const linkedin = new FakeLinkedIn([
+      contract('A'),
+      { contract: 'urn:li:salesContract:A', name: 'A again', hasReportingAccess: true },
+    ]);
+    const output = await planRun(event({ datasets: ['seat'] }), fakeDeps({ now: STARTED_AT, linkedin }));
+    expect(output.lanes.map((l) => l.contract)).toEqual([A]);
   });
 
   it('fails as a configuration problem when the token has no reportable contract', async () => {
