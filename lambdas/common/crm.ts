@@ -1,5 +1,6 @@
 // CRM data validation exports (stale CRM contacts): the instance URN, its key part, the item and its cursor.
 import { z } from 'zod';
+import { ErrorInfoSchema } from './model.ts';
 
 /**
  * The dataset name of the second export family: LinkedIn's "No Longer with Company" validation of the
@@ -74,3 +75,42 @@ export const CrmCursorSchema = z.object({
   }),
 });
 export type CrmCursor = z.infer<typeof CrmCursorSchema>;
+
+/** What an export did to its instance's cursor (item record `cursor`). */
+export const CURSOR_OUTCOMES = [
+  /** Moved to this export's `nextExportStartAt`. */
+  'ADVANCED',
+  /** Another run had already moved it at least as far (overlapping runs); left as it was. */
+  'ALREADY_ADVANCED',
+  /** The export failed: the cursor stays where it was, and the next run exports the same range again. */
+  'KEPT',
+] as const;
+
+/**
+ * The outcome of one CRM item, stored at `manifests/<runId>/crm-items/<key>.json` (crm-keys.ts) and
+ * copied into the run manifest's `crmItems`. Public: fields are only added.
+ */
+export const CrmItemRecordSchema = z.object({
+  dataset: z.literal(CRM_DATASET),
+  crmInstance: CrmInstanceUrnSchema,
+  status: z.enum(['EXPORTED', 'FAILED']),
+  /** The `exportStartAt` the job was created with (the cursor the run started from). */
+  startAt: EpochMsSchema,
+  endAt: EpochMsSchema.optional(),
+  nextExportStartAt: EpochMsSchema.optional(),
+  parts: z.array(
+    z.object({
+      key: z.string(),
+      bytes: z.number().int().nonnegative(),
+      rows: z.number().int().nonnegative(),
+    }),
+  ),
+  bytes: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+  jobIds: z.array(z.number().int()),
+  attempts: z.number().int().nonnegative(),
+  cursor: z.enum(CURSOR_OUTCOMES),
+  error: ErrorInfoSchema.optional(),
+  finishedAt: z.string(),
+});
+export type CrmItemRecord = z.infer<typeof CrmItemRecordSchema>;

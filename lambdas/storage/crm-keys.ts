@@ -7,6 +7,7 @@ import { MANIFEST_PREFIX } from './keys.ts';
  * `<CRM_KEY>.<instance id>` (crmInstanceKey), and an export's folder names its exact range in epoch ms:
  *
  *   crm-data-validation/instance=<key>/export=<startAt>_<endAt>/part-0001.csv   one object per download URL
+ *   crm-data-validation/instance=<key>/export=<startAt>_<endAt>/_export.json  written last: the export is whole
  *   state/crm-data-validation/instance=<key>.json                               the cursor (CrmCursorSchema)
  *   manifests/<run id>/crm-items/<key>.json                                     the run's record of the item
  *
@@ -28,6 +29,11 @@ export function crmPartKey(crmInstance: string, startAt: number, endAt: number, 
   if (!Number.isSafeInteger(index) || index < 0) throw new Error(`not a part index: ${index}`);
   const number = String(index + 1).padStart(PART_DIGITS, '0');
   return `${crmExportPrefix(crmInstance, startAt, endAt)}part-${number}.csv`;
+}
+
+/** The completion marker of an export folder: written after every part, before the cursor moves. */
+export function crmExportMarkerKey(crmInstance: string, startAt: number, endAt: number): string {
+  return `${crmExportPrefix(crmInstance, startAt, endAt)}_export.json`;
 }
 
 export function crmCursorKey(crmInstance: string): string {
