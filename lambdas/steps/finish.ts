@@ -35,10 +35,10 @@ export interface RunSummary {
   exported: number;
   skipped: number;
   failed: number;
-  /** Items of an interrupted run no job was created for (0 otherwise). */
-  notStarted: number;
-  /** Items of an interrupted run whose job was under way when it stopped (0 otherwise). */
-  interrupted: number;
+  /** Interrupted runs only: items no LinkedIn job was created for. */
+  notStarted?: number;
+  /** Interrupted runs only: items whose job was under way when the run stopped. */
+  interrupted?: number;
   bytes: number;
   rows: number;
 }
@@ -89,8 +89,10 @@ export async function finishRun(
     exported: items.filter((i) => i.status === 'EXPORTED').length,
     skipped: items.filter((i) => i.status === 'SKIPPED').length,
     failed: items.filter((i) => i.status === 'FAILED').length,
-    notStarted: items.filter((i) => i.status === 'NOT_STARTED').length,
-    interrupted: items.filter((i) => i.status === 'INTERRUPTED').length,
+    ...(options.interrupted && {
+      notStarted: items.filter((i) => i.status === 'NOT_STARTED').length,
+      interrupted: items.filter((i) => i.status === 'INTERRUPTED').length,
+    }),
     bytes: items.reduce((sum, i) => sum + (i.bytes ?? 0), 0),
     rows: items.reduce((sum, i) => sum + (i.rows ?? 0), 0),
   };
