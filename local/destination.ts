@@ -72,8 +72,8 @@ async function openS3(dest: string, env: NodeJS.ProcessEnv): Promise<Destination
     throw new DestinationError(`--dest: ${(err as Error).message}`);
   }
   const { bucket, prefix } = parsed;
-  const endpoint = env.AWS_ENDPOINT_URL_S3;
-  const client = createS3Client();
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL_S3;
+  const client = createS3Client(endpoint ? { endpoint } : {});
   const target = { service: 'S3', resource: dest, ...(endpoint && { endpoint }) };
   const translate = (err: unknown): never => {
     const message = describeAwsError(err, target);

@@ -115,7 +115,7 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
 }
 
 /** `downloadIdleTimeoutMs` multiplied by `--time-scale`, with a floor (the emulator runs at 0.001). */
-function scaledIdleTimeout(defaults: Settings, timeScale: number): number {
+export function scaledIdleTimeout(defaults: Settings, timeScale: number): number {
   const scaled = Math.round(defaults.downloadIdleTimeoutMs * timeScale);
   return Math.min(
     defaults.downloadIdleTimeoutMs * 10,

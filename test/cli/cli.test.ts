@@ -126,7 +126,8 @@ describe('arguments', () => {
     ['a state machine ARN that is not one', ['--state-machine-arn', 'not-an-arn'], '--state-machine-arn'],
   ])('%s exits 2 naming the problem', async (_, argv, named) => {
     const dest = await tempDir();
-    const emulator = argv[0] === '--local' && !argv.includes('--api-url') && !argv.includes('--state-machine-arn');
+    const emulator =
+      argv[0] === '--local' && !argv.includes('--api-url') && !argv.includes('--state-machine-arn');
     const run = await cli([...argv, ...(emulator ? ['--emulator'] : []), '--dest', join(dest, 'out')]);
     expect(run.code).toBe(EXIT.usage);
     expect(run.out).toEqual([]);

@@ -114,7 +114,12 @@ it('SIGINT stops the run: no new job after it, the manifest says what finished, 
   const rerun = startCli(dest);
   expect(await rerun.exit).toBe(0);
   const second = (await manifests(dest)).find((x) => x.runId !== m.runId) as Manifest;
-  expect(second.summary).toMatchObject({ planned: PLANNED, skipped: exported.length, exported: PLANNED - exported.length, failed: 0 });
+  expect(second.summary).toMatchObject({
+    planned: PLANNED,
+    skipped: exported.length,
+    exported: PLANNED - exported.length,
+    failed: 0,
+  });
   expect(emulator.jobs().length - jobsAfter).toBe(PLANNED - exported.length);
   expect(csvs(await files(dest))).toHaveLength(PLANNED);
 }, 120_000);
