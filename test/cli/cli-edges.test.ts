@@ -213,6 +213,40 @@ describe('against a separately started LinkedIn', () => {
     expect(run.text).toContain('--allow-download-host 127.0.0.1');
   });
 
+  it('in-process: an abort stops the run, the manifest lists what finished, the rerun does the rest', async () => {
+    const dest = await tempDir();
+    const argv = [
+      ...['--local', '--api-url', emulator.url, '--allow-download-host', '127.0.0.1', '--dest', dest],
+      ...['--from', '2024-01-01', '--to', '2024-10-01', '--contract', EMEA, '--time-scale', '0.002'],
+    ];
+    const controller = new AbortController();
+    const err: string[] = [];
+    const jobs = emulator.jobs().length;
+    const code = await main(argv, env, {
+      out: () => {},
+      err: (l) => {
+        err.push(l);
+        if (/ exported \(\d+ rows/.test(l)) controller.abort();
+      },
+      signal: controller.signal,
+    });
+    expect(code).toBe(EXIT.failed);
+    const [stopped] = await manifestsIn(dest);
+    expect(stopped?.interrupted).toBe(true);
+    const done = stopped?.items.filter((i) => i.status === 'EXPORTED').length ?? 0;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(12);
+    expect(stopped?.items.some((i) => i.status === 'NOT_STARTED')).toBe(true);
+    expect(stopped?.items.some((i) => i.status === 'FAILED')).toBe(false);
+    const created = emulator.jobs().length - jobs;
+    expect(created).toBeLessThan(12);
+
+    const rerun = await cli(argv, env);
+    expect(rerun.code).toBe(EXIT.ok);
+    const second = (await manifestsIn(dest)).find((m) => m.runId !== stopped?.runId);
+    expect(second?.summary).toMatchObject({ planned: 12, skipped: done, exported: 12 - done, failed: 0 });
+  });
+
   it('an unreachable --api-url and a refused token are named with the fix', async () => {
     const down = await cli(
       ['--local', '--api-url', 'http://127.0.0.1:9/v2', '--dest', await tempDir(), ...RANGE],

@@ -61,7 +61,10 @@ describe.each(DESTINATIONS)('a complete run into %s', (destination) => {
       totalRows += rows;
 
       // Both stores keep the metadata (a folder in a hidden sidecar), the data's source included.
-      expect(await env.destination.store.metadataOf(key)).toMatchObject({ source: 'linkedin', runid: 'run-happy' });
+      expect(await env.destination.store.metadataOf(key)).toMatchObject({
+        source: 'linkedin',
+        runid: 'run-happy',
+      });
       if (destination === 's3') {
         expect(await env.destination.metadata(key)).toEqual({
           source: 'linkedin',
