@@ -12,7 +12,7 @@ import { type LocalRunResult, newRunId, runExportLocally } from '../executor.ts'
 import { acquireLock, DestinationLockedError } from '../lock.ts';
 import { Progress } from './progress.ts';
 import { report } from './summary.ts';
-import { type Args, type CliIo, UsageError } from './types.ts';
+import { type Args, type CliIo, EXIT, UsageError } from './types.ts';
 
 const EMULATOR_HOST = '127.0.0.1';
 /** The download idle timeout is scaled with `--time-scale`, but never below this (slow machines). */
@@ -106,6 +106,10 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
       }
     } finally {
       io.signal?.removeEventListener('abort', onAbort);
+    }
+    if (results.length === 0 && io.signal?.aborted) {
+      io.err('Interrupted before the run started: nothing was exported.');
+      return EXIT.failed;
     }
     return report(results, store, args, io);
   } finally {

@@ -2,6 +2,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   SFNClient,
@@ -16,6 +17,7 @@ import { scaledIdleTimeout } from '#local/cli/local-run';
 import { type CliIo, EXIT, main } from '#local/cli/main';
 import { type Emulator, startEmulator } from '#local/emulator/server';
 import type { Manifest } from '#steps/finish';
+import { startS3rver } from '#test/support/s3rver';
 
 const RANGE = ['--from', '2024-05-01', '--to', '2024-05-03'];
 const EMEA = 'urn:li:salesContract:1001';
@@ -286,6 +288,36 @@ describe('an S3 destination is checked before anything else', () => {
     }
   });
   const run = () => cli(['--local', '--emulator', '--dest', 's3://my-bucket/exports', ...RANGE], {});
+
+  it('a reachable endpoint (s3rver): the run exports there, holding and then releasing the lock object', async () => {
+    const s3 = await startS3rver();
+    try {
+      set({
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+      });
+      const r = await cli([
+        '--local',
+        '--emulator',
+        '--dest',
+        `s3://${s3.bucket}/exports`,
+        ...RANGE,
+        '--datasets',
+        'seat',
+      ]);
+      expect(r.code).toBe(EXIT.ok);
+      const listed = await s3.client.send(
+        new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'exports/' }),
+      );
+      const keys = (listed.Contents ?? []).map((o) => o.Key);
+      expect(keys.filter((k) => k?.endsWith('seat.csv'))).toHaveLength(2);
+      expect(keys).not.toContain('exports/.salesnav-export.lock');
+    } finally {
+      await s3.close();
+    }
+  }, 60_000);
 
   it('no region: exit 2 naming AWS_REGION', async () => {
     set({});
