@@ -181,9 +181,7 @@ export function recordsFor(
         message:
           'no outcome was recorded for this window: its ExportJob execution stopped before recording one (see its execution history)',
       },
-      ...(piece.start !== planned.start || piece.end !== planned.end
-        ? { splitFrom: { start: planned.start, end: planned.end } }
-        : {}),
+      ...splitFrom,
       finishedAt,
     });
   };
