@@ -1,6 +1,6 @@
 // The destination of a local run (folder or S3), checked before any LinkedIn call, with its lock.
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, parseS3Url, S3ObjectStore } from '#storage/s3-store';
 import type { ObjectStore } from '#storage/store';
@@ -41,7 +41,7 @@ async function openFolder(dest: string): Promise<Destination> {
   if (existing && !existing.isDirectory())
     fail('is a file, not a folder: choose a folder (it is created if missing)');
   try {
-    await mkdir(root, { recursive: true });
+    await makeFolder(root);
   } catch (err) {
     fail(`cannot create the folder (${codeOf(err)}): choose a folder you can write to`);
   }
@@ -131,6 +131,28 @@ function s3Lock(
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(translate);
     },
   };
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's `mkdir(…, { recursive: true })` never returns for some
+ * paths (e.g. under /proc, where creating a directory answers ENOENT), and the CLI must not hang.
+ */
+async function makeFolder(path: string): Promise<void> {
+  const missing: string[] = [];
+  let existing = path;
+  while (!(await stat(existing).catch(() => undefined))) {
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  for (const dir of missing) {
+    await mkdir(dir).catch((err: unknown) => {
+      if (codeOf(err) !== 'EEXIST') throw err;
+    });
+  }
+  const made = await stat(path);
+  if (!made.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
 }
 
 function codeOf(err: unknown): string {

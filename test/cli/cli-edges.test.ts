@@ -159,6 +159,12 @@ describe('against a separately started LinkedIn', () => {
     const blocked = await cli(api(join(file, 'below')), env);
     expect(blocked.code).toBe(EXIT.usage);
     expect(blocked.err[0]).toMatch(/cannot create the folder \(\w+\): choose a folder you can write to/);
+    if (process.platform === 'linux') {
+      // Node's recursive mkdir never returns under /proc: the CLI used to hang here.
+      const proc = await cli(api('/proc/salesnav-export-test/out'), env);
+      expect(proc.code).toBe(EXIT.usage);
+      expect(proc.err[0]).toContain('cannot create the folder (ENOENT)');
+    }
     expect(emulator.requests.length).toBe(requests);
   });
 
