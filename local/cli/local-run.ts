@@ -86,17 +86,33 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
       );
     io.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // A download host that is not allowed would refuse every item: stop at the first one, so no
+    // more LinkedIn jobs are created for nothing, and say which flag fixes it.
+    const refusedHost = new AbortController();
+    let refusal: string | undefined;
+    const signal = io.signal ? AbortSignal.any([io.signal, refusedHost.signal]) : refusedHost.signal;
     const results: { result: LocalRunResult; manifest?: Manifest }[] = [];
     try {
       for (const input of runs) {
-        if (io.signal?.aborted) break;
+        if (signal.aborted) break;
         const progress = new Progress(io, args.quiet);
         const result = await runExportLocally(input, {
           deps,
           timeScale,
           runId: newRunId(),
-          onProgress: (event) => progress.on(event),
-          signal: io.signal,
+          onProgress: (event) => {
+            progress.on(event);
+            if (
+              event.type === 'failed' &&
+              event.error.name === 'DownloadUrlRejectedError' &&
+              /not on the download allow-list/.test(event.error.message) &&
+              !refusal
+            ) {
+              refusal = event.error.message;
+              refusedHost.abort();
+            }
+          },
+          signal,
         });
         progress.done();
         const manifest = (await store.getJson(`manifests/${result.runId}.json`)) as Manifest | undefined;
@@ -111,7 +127,11 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
       io.err('Interrupted before the run started: nothing was exported.');
       return EXIT.failed;
     }
-    return report(results, store, args, io);
+    const stoppedBecause =
+      refusal && !io.signal?.aborted
+        ? `at the first refused download, as every item would be refused: ${refusal}`
+        : undefined;
+    return report(results, store, args, io, stoppedBecause);
   } finally {
     await emulator?.close();
     await lock.release();

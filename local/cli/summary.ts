@@ -10,6 +10,8 @@ export function report(
   store: ObjectStore,
   args: Args,
   io: CliIo,
+  /** Why the CLI itself stopped an ABORTED run (instead of the user's Ctrl-C). */
+  stoppedBecause?: string,
 ): number {
   const json = args.output === 'json';
   // In JSON mode stdout carries only the JSON document; the words go to stderr.
@@ -29,7 +31,10 @@ export function report(
       );
       say(`Manifest: ${join(store.location, `manifests/${result.runId}.json`)}`);
     }
-    if (result.status === 'ABORTED') {
+    if (result.status === 'ABORTED' && stoppedBecause) {
+      io.err(`error: run ${result.runId} stopped: ${stoppedBecause}`);
+      code = EXIT.usage;
+    } else if (result.status === 'ABORTED') {
       io.err(
         `Run ${result.runId} was interrupted; what finished is in ${store.location}${manifest ? ' and the manifest lists what did not' : ''}. ` +
           'Run the same command again to export exactly the rest.',

@@ -213,12 +213,26 @@ describe('against a separately started LinkedIn', () => {
     ).toBe(true);
   });
 
-  it('a download host that is not allowed is refused naming --allow-download-host', async () => {
+  it('a download host that is not allowed stops the run at the first refusal, naming --allow-download-host', async () => {
     const dest = await tempDir();
-    const argv = api(dest).filter((a, i, all) => a !== '127.0.0.1' && all[i + 1] !== '127.0.0.1');
+    // One lane of 4 windows (one after another): only the first window's job may be created.
+    const argv = api(dest, ['--from', '2024-01-01', '--to', '2024-10-01']).filter(
+      (a, i, all) => a !== '127.0.0.1' && all[i + 1] !== '127.0.0.1',
+    );
+    const jobs = emulator.jobs().length;
     const run = await cli(argv, env);
-    expect(run.code).toBe(EXIT.failed);
-    expect(run.text).toContain('--allow-download-host 127.0.0.1');
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.err.at(-1)).toMatch(
+      /stopped: at the first refused download.*--allow-download-host 127\.0\.0\.1/,
+    );
+    expect(emulator.jobs().length - jobs).toBe(1);
+    const [manifest] = await manifestsIn(dest);
+    expect(manifest?.items.map((i) => i.status)).toEqual([
+      'FAILED',
+      'NOT_STARTED',
+      'NOT_STARTED',
+      'NOT_STARTED',
+    ]);
   });
 
   it('in-process: an abort stops the run, the manifest lists what finished, the rerun does the rest', async () => {

@@ -282,13 +282,14 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     expect(run.text).toContain('--to: 2099-01-01 is after today');
   });
 
-  it('without --allow-download-host the emulator download URL is refused: the items fail, exit 1', async () => {
+  it('without --allow-download-host the emulator download URL is refused: the item fails, exit 2 naming the flag', async () => {
     const dest = await tempDir();
     const run = await cli(
       api(dest, ['--contract', EMEA, '--datasets', 'seat', '--time-scale', '0.0005'], []),
       env,
     );
-    expect(run.code).toBe(EXIT.failed);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.err.at(-1)).toContain('--allow-download-host 127.0.0.1');
     const manifest = await manifestOf(run, dest);
     expect(manifest.items).toEqual([
       expect.objectContaining({
