@@ -199,7 +199,8 @@ async function checkLinkedIn(
   const reportable = contracts.filter((c) => c.hasReportingAccess);
   for (const wanted of input.contracts ?? []) {
     // LinkedIn's urn:li:contract:<id> and the seed spec's urn:li:salesContract:<id> name one contract.
-    const same = (c: Contract) => c.contract === wanted || contractUrnId(c.contract) === contractUrnId(wanted);
+    const same = (c: Contract) =>
+      c.contract === wanted || contractUrnId(c.contract) === contractUrnId(wanted);
     if (reportable.some(same)) continue;
     const known = contracts.some(same);
     const choices = reportable.map((c) => `${c.contract} (${c.name})`).join(', ') || 'none';
