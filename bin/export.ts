@@ -5,9 +5,18 @@ import { main } from '#local/cli/main';
 // The AWS SDK warns on every run under Node 20 (supported here; Lambda runs Node 22).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// First Ctrl-C (or SIGTERM): stop cleanly (no new LinkedIn job, downloads cancelled, the manifest
+// written); the CLI says what it does. A second one exits at once (exit 130) without any of that.
 const controller = new AbortController();
-process.once('SIGINT', () => controller.abort());
-process.once('SIGTERM', () => controller.abort());
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (controller.signal.aborted) {
+    process.stderr.write(`\n${signal} again: exiting now; the manifest of this run is not written.\n`);
+    process.exit(130);
+  }
+  controller.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 const tty = process.stderr.isTTY;
 const code = await main(process.argv.slice(2), process.env, {

@@ -7,8 +7,11 @@ import type { ExportItem } from '#common/model';
 import { type AslDefinition, renderWorkflowAsl, STATE } from '#lib/workflow';
 import type { Step } from '#steps/define-step';
 import type { Deps } from '#steps/deps';
+import { finishRun } from '#steps/finish';
 import { steps } from '#steps/index';
 import type { ItemState, PlanOutput } from '#steps/state';
+import { itemId } from '#storage/keys';
+import { interruptibleDeps, RunInterruptedError } from './interrupt.ts';
 
 /**
  * Runs ExportRun exactly as Step Functions would, but in this process: the ASL comes from the same
@@ -19,7 +22,15 @@ import type { ItemState, PlanOutput } from '#steps/state';
 
 export type ProgressEvent =
   | { type: 'planned'; runId: string; planned: number; skipped: number; toExport: number }
-  | { type: 'status'; item: ExportItem; status: string; jobId?: number }
+  | {
+      type: 'status';
+      item: ExportItem;
+      status: string;
+      jobId?: number;
+      /** Seconds until the next step of this item (the next poll), already scaled by `timeScale`. */
+      nextInSeconds?: number;
+    }
+  | { type: 'retry'; state: string; error: string; attempt: number }
   | { type: 'split'; item: ExportItem; halves: number }
   | { type: 'exported'; item: ExportItem; key: string; bytes: number; rows: number }
   | { type: 'failed'; item: ExportItem; error: ErrorInfo };
@@ -43,6 +54,8 @@ export interface LocalRunResult {
   output?: unknown;
   /** The error the execution failed with (e.g. InvalidInputError from PlanRun, RunIncompleteError from FinishRun). */
   error?: ErrorInfo;
+  /** ABORTED only: the manifest of the interrupted run was written (false when it stopped before planning). */
+  manifestWritten?: boolean;
   /** Over the run and all its child executions: what Step Functions Standard bills (state transitions). */
   stats: RunStats;
 }
@@ -60,7 +73,13 @@ export function newRunId(now: Date = new Date()): string {
 }
 
 export async function runExportLocally(input: unknown, options: LocalRunOptions): Promise<LocalRunResult> {
-  const { deps, timeScale = 1, onProgress, signal } = options;
+  const { timeScale = 1, onProgress, signal } = options;
+  // Once `signal` fires: no LinkedIn call, uploads under way cancelled (see interrupt.ts).
+  const deps = signal ? interruptibleDeps(options.deps, signal) : options.deps;
+  /** Every Task handler call still running: drained after an interrupt, before the manifest. */
+  const inflight = new Set<Promise<unknown>>();
+  /** LinkedIn jobs created per item id, for the manifest of an interrupted run. */
+  const jobIdsByItem = new Map<string, number[]>();
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   const asl = renderWorkflowAsl({ mapConcurrency: options.mapConcurrency ?? 4 });
   const runMachine = new StateMachine(asl.exportRun as never);
@@ -86,9 +105,12 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
       asl.exportJob,
       Input,
       childId,
-      { timeScale, signal, stats },
+      { timeScale, signal, stats, inflight, onProgress },
       {
-        [STATE.createJob]: bind(steps.createJob, (s) => progressStatus(s)),
+        [STATE.createJob]: bind(steps.createJob, (s) => {
+          jobIdsByItem.set(itemId(s.item), s.jobIds);
+          progressStatus(s);
+        }),
         [STATE.checkJob]: bind(steps.checkJob, (s) => {
           progressStatus(s);
           if (s.next === 'SPLIT')
@@ -122,16 +144,24 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
   };
 
   const progressStatus = (s: ItemState): void => {
-    if (s.status) onProgress?.({ type: 'status', item: s.item, status: s.status, jobId: s.job?.id });
+    if (!s.status) return;
+    const next = s.next === undefined || s.next === 'POLL' || s.next === 'RECREATE';
+    onProgress?.({
+      type: 'status',
+      item: s.item,
+      status: s.status,
+      jobId: s.job?.id,
+      ...(next && s.waitSeconds !== undefined && { nextInSeconds: s.waitSeconds * timeScale }),
+    });
   };
 
-  return execute(
+  const result = await execute(
     runMachine,
     asl.arns.exportRun,
     asl.exportRun,
     input,
     runId,
-    { timeScale, signal, stats },
+    { timeScale, signal, stats, inflight, onProgress },
     {
       [STATE.planRun]: bind(steps.planRun, (plan: PlanOutput) =>
         onProgress?.({
@@ -146,6 +176,32 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
       [STATE.finishRun]: bind(steps.finishRun),
     },
   );
+  if (result.status !== 'ABORTED') return result;
+  return { ...result, manifestWritten: await finishInterrupted(runId, options.deps, inflight, jobIdsByItem) };
+}
+
+/**
+ * After an interrupt: waits for the Task calls still running (they end quickly: LinkedIn calls are
+ * refused and uploads cancelled), then writes the manifest with every item's true state: what
+ * finished as recorded, the rest NOT_STARTED or INTERRUPTED. False when the run had no plan yet.
+ */
+async function finishInterrupted(
+  runId: string,
+  deps: Deps,
+  inflight: Set<Promise<unknown>>,
+  jobIdsByItem: Map<string, number[]>,
+): Promise<boolean> {
+  while (inflight.size) await Promise.allSettled([...inflight]);
+  try {
+    await finishRun({ runId }, deps, {
+      interrupted: { jobIdsOf: (item) => jobIdsByItem.get(itemId(item)) ?? [] },
+    });
+  } catch (err) {
+    if ((err as Error).name === 'RunIncompleteError') return true; // written; some items FAILED
+    if ((err as Error).name === 'ConfigurationError') return false; // no plan: stopped before PlanRun
+    throw err;
+  }
+  return true;
 }
 
 async function execute(
@@ -154,9 +210,24 @@ async function execute(
   definition: AslDefinition,
   input: unknown,
   name: string,
-  { timeScale, signal, stats }: { timeScale: number; signal?: AbortSignal; stats: RunStats },
+  {
+    timeScale,
+    signal,
+    stats,
+    inflight,
+    onProgress,
+  }: {
+    timeScale: number;
+    signal?: AbortSignal;
+    stats: RunStats;
+    inflight: Set<Promise<unknown>>;
+    onProgress?: (event: ProgressEvent) => void;
+  },
   handlers: Record<string, Handler>,
 ): Promise<LocalRunResult> {
+  // Interrupted before this execution began (e.g. a Map iteration the library starts after the
+  // abort): nothing of it runs, so no LinkedIn job is created for it.
+  if (signal?.aborted) return { runId: name, status: 'ABORTED', stats };
   // The Wait states sleep `$.waitSeconds`, which the Task just before them computed: remember it per
   // execution and hand the scaled value to the Wait state's override.
   let lastWaitSeconds = 0;
@@ -164,7 +235,10 @@ async function execute(
     Object.entries(handlers).map(([state, handler]) => [
       state,
       async (event: unknown) => {
-        const output = await handler(event);
+        if (signal?.aborted) throw new RunInterruptedError();
+        const call = handler(event);
+        inflight.add(call);
+        const output = await call.finally(() => inflight.delete(call));
         const wait = (output as { waitSeconds?: unknown } | null)?.waitSeconds;
         if (typeof wait === 'number') lastWaitSeconds = wait;
         return output;
@@ -200,6 +274,14 @@ async function execute(
   const counting = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered' || event.type === 'StateRetried') stats.transitions++;
+      if (event.type === 'StateRetried') {
+        onProgress?.({
+          type: 'retry',
+          state: event.state.name,
+          error: event.retry.retrier.ErrorEquals.join(' or '),
+          attempt: event.retry.attempt,
+        });
+      }
     }
   })();
   const onAbort = (): void => execution.abort();

@@ -1,7 +1,7 @@
-// A local folder as the store: atomic writes by rename, keys validated.
+// A local folder as the store: atomic writes by rename, keys validated, metadata in a hidden sidecar.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,11 +9,14 @@ import type { ObjectStore } from '#storage/store';
 
 /** Marks an object still being written; `list` never returns these. */
 const TEMP_SUFFIX = '.partial';
+/** `.<file>.metadata.json` next to an object holds its metadata (what S3 keeps as `x-amz-meta-*`). */
+const METADATA_SUFFIX = '.metadata.json';
 
 /**
  * An `ObjectStore` on a local folder: every object is a plain file at its key, so the CSVs open
  * directly. Writes go to a temp file in the target directory and are renamed when whole, so an
- * object never appears half-written. Object metadata is not kept (S3 only).
+ * object never appears half-written. Object metadata (e.g. where the data came from) is kept in a
+ * hidden sidecar file `.<file>.metadata.json`; hidden files are never listed as objects.
  */
 export class FolderStore implements ObjectStore {
   readonly location: string;
@@ -29,6 +32,38 @@ export class FolderStore implements ObjectStore {
       if (isNotFound(err)) return false;
       throw err;
     }
+  }
+
+  async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+    if (!(await this.exists(key))) return undefined;
+    const target = this.pathOf(key);
+    try {
+      const parsed: unknown = JSON.parse(await readFile(metadataPathOf(target), 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+      return Object.fromEntries(
+        Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
+    } catch (err) {
+      // No sidecar (an object written by an earlier version) or an unreadable one: no metadata.
+      if (isNotFound(err) || err instanceof SyntaxError) return {};
+      throw err;
+    }
+  }
+
+  /**
+   * Removes the `.partial` temp files a killed run left behind. Only safe while this process holds
+   * the destination's lock (no other writer can be mid-write). Returns how many were removed.
+   */
+  async removeStaleTemps(): Promise<number> {
+    const entries = await readdir(this.location, { recursive: true, withFileTypes: true }).catch(
+      (err: unknown) => {
+        if (isNotFound(err)) return [];
+        throw err;
+      },
+    );
+    const stale = entries.filter((e) => e.isFile() && e.name.endsWith(TEMP_SUFFIX));
+    await Promise.all(stale.map((e) => rm(join(e.parentPath, e.name), { force: true })));
+    return stale.length;
   }
 
   async getJson(key: string): Promise<unknown | undefined> {
@@ -67,8 +102,7 @@ export class FolderStore implements ObjectStore {
         const key = relative ? `${relative}/${entry.name}` : entry.name;
         if (entry.isDirectory()) {
           if (`${key}/`.startsWith(prefix)) await walk(key);
-        } else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX) && key.startsWith(prefix))
-          keys.push(key);
+        } else if (entry.isFile() && !entry.name.startsWith('.') && key.startsWith(prefix)) keys.push(key);
       }
     };
     await walk(dir);
@@ -78,7 +112,7 @@ export class FolderStore implements ObjectStore {
   async upload(
     key: string,
     body: Readable,
-    _options: { contentType: string; metadata: Record<string, string> },
+    options: { contentType: string; metadata: Record<string, string> },
   ): Promise<{ bytes: number }> {
     const target = this.pathOf(key);
     // The body may fail while the folder is being made, before `pipeline` listens: hold the error
@@ -92,6 +126,15 @@ export class FolderStore implements ObjectStore {
       body.off('error', hold);
       await written;
       const { size } = await stat(temp);
+      if (Object.keys(options.metadata).length) {
+        // The sidecar lands just before the object, each by rename, so neither is ever half-written.
+        const metaTemp = `${temp}${METADATA_SUFFIX}${TEMP_SUFFIX}`;
+        await writeFile(metaTemp, JSON.stringify(options.metadata), { flag: 'wx' });
+        await rename(metaTemp, metadataPathOf(target)).catch(async (err: unknown) => {
+          await rm(metaTemp, { force: true });
+          throw err;
+        });
+      }
       await rename(temp, target);
       return { bytes: size };
     } catch (err) {
@@ -117,6 +160,10 @@ export class FolderStore implements ObjectStore {
       throw new Error(`invalid object key "${key}": outside the store`);
     return path;
   }
+}
+
+function metadataPathOf(target: string): string {
+  return join(dirname(target), `.${basename(target)}${METADATA_SUFFIX}`);
 }
 
 function isNotFound(err: unknown): boolean {

@@ -80,7 +80,12 @@ export const ExportItemSchema = z.object({
 });
 export type ExportItem = z.infer<typeof ExportItemSchema>;
 
-export const ITEM_STATUSES = ['EXPORTED', 'SKIPPED', 'FAILED'] as const;
+/**
+ * EXPORTED, SKIPPED (already exported), FAILED; in the manifest of a run stopped by the user (Ctrl-C)
+ * also NOT_STARTED (no LinkedIn job was created for it) and INTERRUPTED (its job was under way):
+ * neither is a failure, and a rerun exports exactly those.
+ */
+export const ITEM_STATUSES = ['EXPORTED', 'SKIPPED', 'FAILED', 'NOT_STARTED', 'INTERRUPTED'] as const;
 export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 export const ErrorInfoSchema = z.object({ name: z.string(), message: z.string() });

@@ -37,7 +37,10 @@ export function assertAllowedDownloadUrl(url: string, allowedHosts: readonly str
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') reject('only http(s) is allowed');
   if (parsed.username || parsed.password) reject('credentials in the URL are not allowed');
   const host = normalizeHost(parsed.hostname);
-  if (!hostMatches(host, allowedHosts)) reject(`host ${host} is not on the download allow-list`);
+  if (!hostMatches(host, allowedHosts))
+    reject(
+      `host ${host} is not on the download allow-list (add it: --allow-download-host ${host} for a local run, allowedDownloadHosts in the stack settings)`,
+    );
   if (parsed.protocol !== 'https:' && hostMatches(host, LINKEDIN_HOSTS))
     reject('LinkedIn hosts must use https');
   return parsed;

@@ -185,6 +185,9 @@ class IdleTimeout {
       () => this.controller.abort(new Error(`no data received for ${this.ms} ms`)),
       this.ms,
     );
+    // Paths that throw before the upload's `finally` (a 429/5xx answer, a refused redirect) leave the
+    // timer armed; unref'd, it can no longer keep the process alive after the work is done (#13).
+    this.timer.unref();
   }
 
   clear(): void {

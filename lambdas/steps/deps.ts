@@ -13,4 +13,6 @@ export interface Deps {
   linkedin: LinkedInApi;
   store: ObjectStore;
   now: () => Date;
+  /** Where the data comes from; absent means LinkedIn (AWS). The local demo sets `emulator`. */
+  source?: 'linkedin' | 'emulator';
 }

@@ -20,6 +20,12 @@ export interface Manifest {
   contracts: string[];
   datasets: string[];
   force: boolean;
+  /** Where the data came from: `linkedin`, or `emulator` for the demo (absent before this was recorded). */
+  source?: 'linkedin' | 'emulator';
+  /** Host of the API the run read from, e.g. `api.linkedin.com`. */
+  apiHost?: string;
+  /** Present (true) when the run was stopped by the user before every item finished. */
+  interrupted?: boolean;
   summary: RunSummary;
   items: ItemRecord[];
 }
@@ -29,8 +35,21 @@ export interface RunSummary {
   exported: number;
   skipped: number;
   failed: number;
+  /** Interrupted runs only: items no LinkedIn job was created for. */
+  notStarted?: number;
+  /** Interrupted runs only: items whose job was under way when the run stopped. */
+  interrupted?: number;
   bytes: number;
   rows: number;
+}
+
+/** How FinishRun lists a planned window nothing was recorded for. */
+export interface FinishOptions {
+  /**
+   * The run was stopped by the user: a window without a record is NOT_STARTED (no job for it) or
+   * INTERRUPTED (`jobIdsOf` knows its jobs), not FAILED, and the run does not fail for it.
+   */
+  interrupted?: { jobIdsOf: (item: ExportItem) => number[] };
 }
 
 export interface FinishRunOutput {
@@ -44,7 +63,11 @@ export interface FinishRunOutput {
  * record (its execution died before recording) is listed as FAILED, never silently dropped.
  * Throws RunIncompleteError after writing the manifest if any item FAILED.
  */
-export async function finishRun(event: FinishRunEvent, deps: Deps): Promise<FinishRunOutput> {
+export async function finishRun(
+  event: FinishRunEvent,
+  deps: Deps,
+  options: FinishOptions = {},
+): Promise<FinishRunOutput> {
   const planJson = await deps.store.getJson(planKey(event.runId));
   if (planJson === undefined) {
     throw new ConfigurationError(
@@ -58,12 +81,18 @@ export async function finishRun(event: FinishRunEvent, deps: Deps): Promise<Fini
   );
 
   const finishedAt = deps.now().toISOString();
-  const items = plan.items.flatMap((planned) => recordsFor(planned, records, finishedAt));
+  const items = plan.items.flatMap((planned) =>
+    recordsFor(planned, records, finishedAt, options.interrupted?.jobIdsOf),
+  );
   const summary: RunSummary = {
     planned: plan.items.length,
     exported: items.filter((i) => i.status === 'EXPORTED').length,
     skipped: items.filter((i) => i.status === 'SKIPPED').length,
     failed: items.filter((i) => i.status === 'FAILED').length,
+    ...(options.interrupted && {
+      notStarted: items.filter((i) => i.status === 'NOT_STARTED').length,
+      interrupted: items.filter((i) => i.status === 'INTERRUPTED').length,
+    }),
     bytes: items.reduce((sum, i) => sum + (i.bytes ?? 0), 0),
     rows: items.reduce((sum, i) => sum + (i.rows ?? 0), 0),
   };
@@ -76,6 +105,9 @@ export async function finishRun(event: FinishRunEvent, deps: Deps): Promise<Fini
     contracts: plan.contracts,
     datasets: plan.datasets,
     force: plan.force,
+    ...(plan.source && { source: plan.source }),
+    ...(plan.apiHost && { apiHost: plan.apiHost }),
+    ...(options.interrupted && { interrupted: true }),
     summary,
     items,
   };
@@ -93,7 +125,13 @@ export async function finishRun(event: FinishRunEvent, deps: Deps): Promise<Fini
  * The records covering one planned window, in window order: its own record, or the records of the
  * pieces it was split into. Any stretch of the window no record covers becomes a FAILED entry.
  */
-export function recordsFor(planned: ExportItem, records: ItemRecord[], finishedAt: string): ItemRecord[] {
+export function recordsFor(
+  planned: ExportItem,
+  records: ItemRecord[],
+  finishedAt: string,
+  /** Set for an interrupted run: gaps are NOT_STARTED / INTERRUPTED instead of FAILED. */
+  interruptedJobIdsOf?: (item: ExportItem) => number[],
+): ItemRecord[] {
   const mine = records
     .filter(
       (r) =>
@@ -111,6 +149,25 @@ export function recordsFor(planned: ExportItem, records: ItemRecord[], finishedA
   let cursor = planned.start;
   const gap = (end: string): void => {
     const piece = { ...planned, start: cursor, end };
+    const splitFrom =
+      piece.start !== planned.start || piece.end !== planned.end
+        ? { splitFrom: { start: planned.start, end: planned.end } }
+        : {};
+    if (interruptedJobIdsOf) {
+      const jobIds = interruptedJobIdsOf(piece);
+      result.push({
+        contract: planned.contract,
+        dataset: planned.dataset,
+        window: { start: piece.start, end: piece.end },
+        status: jobIds.length ? 'INTERRUPTED' : 'NOT_STARTED',
+        key: itemKey(piece),
+        jobIds,
+        attempts: jobIds.length,
+        ...splitFrom,
+        finishedAt,
+      });
+      return;
+    }
     result.push({
       contract: planned.contract,
       dataset: planned.dataset,
@@ -124,9 +181,7 @@ export function recordsFor(planned: ExportItem, records: ItemRecord[], finishedA
         message:
           'no outcome was recorded for this window: its ExportJob execution stopped before recording one (see its execution history)',
       },
-      ...(piece.start !== planned.start || piece.end !== planned.end
-        ? { splitFrom: { start: planned.start, end: planned.end } }
-        : {}),
+      ...splitFrom,
       finishedAt,
     });
   };

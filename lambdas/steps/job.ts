@@ -14,6 +14,7 @@ import { logger } from '#common/powertools';
 import type { ExportJob } from '#linkedin/api';
 import { itemKey, itemRecordKey } from '#storage/keys';
 import { copyExportToStore } from './copy.ts';
+import { isCovered, sourceMetadata, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
 import { jobRetryDelaySeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
 import type { ItemState } from './state.ts';
@@ -228,7 +229,7 @@ async function splitState(state: ItemState, jobId: number, deps: Deps): Promise<
   const splitFrom = state.splitFrom ?? { start: item.start, end: item.end };
   const pending: ItemState[] = [];
   for (const half of halves) {
-    if (!state.force && (await deps.store.exists(itemKey(half)))) {
+    if (!state.force && (await isCovered(deps.store, itemKey(half), sourceOf(deps)))) {
       await writeRecord(deps, { ...state, item: half, splitFrom, jobIds: [] }, 'SKIPPED', {});
       continue;
     }
@@ -252,7 +253,7 @@ export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemSta
   if (!state.job) throw new InvalidInputError('CopyToS3 needs a completed job: the state has none');
   const key = itemKey(state.item);
   const copied = await copyExportToStore(
-    { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId } },
+    { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId, ...sourceMetadata(deps) } },
     deps,
   );
   await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows });

@@ -20,6 +20,7 @@ import {
   type ItemRecord,
 } from '#common/model';
 import { itemKey, itemRecordKey, planKey } from '#storage/keys';
+import { apiHostOf, isCovered, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
 import type { Lane, PlanOutput } from './state.ts';
 
@@ -83,6 +84,10 @@ export const PlanDocumentSchema = z.object({
   items: z.array(
     z.object({ contract: ContractUrnSchema, dataset: DatasetSchema, start: IsoDaySchema, end: IsoDaySchema }),
   ),
+  /** Where the run's data comes from (absent in plans of earlier versions: LinkedIn). */
+  source: z.enum(['linkedin', 'emulator']).optional(),
+  /** Host of the API the run read from. */
+  apiHost: z.string().optional(),
 });
 export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
 
@@ -204,9 +209,11 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   );
   assertWithinBound(items.length, deps.settings.maxItemsPerRun);
 
+  // Only an object from the same source counts: emulator data never covers a real export.
+  const source = sourceOf(deps);
   const exists = force
     ? items.map(() => false)
-    : await mapLimit(items, 16, (item) => deps.store.exists(itemKey(item)));
+    : await mapLimit(items, 16, (item) => isCovered(deps.store, itemKey(item), source));
   const finishedAt = deps.now().toISOString();
   await mapLimit(
     items.filter((_, i) => exists[i]),
@@ -223,6 +230,8 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     datasets,
     force,
     items,
+    source,
+    apiHost: apiHostOf(deps),
   };
   await deps.store.putJson(planKey(event.runId), plan);
 

@@ -90,6 +90,18 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+      );
+      return head.Metadata ?? {};
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   async getJson(key: string): Promise<unknown | undefined> {
     let text: string;
     try {

@@ -9,6 +9,11 @@ export interface ObjectStore {
   /** Human-readable location of the root, e.g. `s3://bucket/prefix` or `/home/me/exports`. */
   readonly location: string;
   exists(key: string): Promise<boolean>;
+  /**
+   * The object's user metadata (lower-case keys), or `undefined` when there is no object at `key`.
+   * An object written without metadata (e.g. by an earlier version) answers `{}`.
+   */
+  metadataOf(key: string): Promise<Record<string, string> | undefined>;
   getJson(key: string): Promise<unknown | undefined>;
   putJson(key: string, value: unknown): Promise<void>;
   /** Keys (relative to the root) under `prefix`, sorted. */

@@ -1,57 +1,119 @@
 // Command-line arguments: the usage text, parsing with node:util, and validation naming the flag.
 import { parseArgs } from 'node:util';
 import { addDays, utcDay } from '#common/days';
-import { DATASETS } from '#common/model';
+import { ContractUrnSchema, DATASETS } from '#common/model';
 import { parseRunInput, type RunInput, resolveRange } from '#steps/plan';
 import { type Args, UsageError } from './types.ts';
 
 export const USAGE = `Export LinkedIn Sales Navigator analytics (seat, activity, activityOutcome) to a folder or S3.
 
 Usage:
-  npm run export -- --local [options]                 run the workflow on this machine (no AWS needed)
+  npm run export -- --local --api-url URL [options]   run the workflow on this machine against LinkedIn
+                                                      (token in LINKEDIN_ACCESS_TOKEN; no AWS needed)
+  npm run export -- --local --emulator [options]      the same against the built-in emulator (made-up data)
   npm run export -- --state-machine-arn ARN [options] start the deployed ExportRun and follow it
-  npm run demo                                        local run against the built-in emulator into ./exports
+  npm run export -- --stop EXECUTION_ARN              stop an ExportRun execution started in AWS
+  npm run demo                                        the demo: built-in emulator, into ./exports-demo
 
 Options:
   --local                       run the state machines locally (aws-local-stepfunctions)
-  --api-url URL                 LinkedIn API base URL (e.g. https://api.linkedin.com/v2); the token is read
-                                from LINKEDIN_ACCESS_TOKEN. Without it, a built-in LinkedIn emulator is used.
-  --dest DIR|s3://bucket/prefix destination (default ./exports); s3:// honours AWS_ENDPOINT_URL_S3
+  --api-url URL                 local: LinkedIn API base URL, https://api.linkedin.com/v2 for the real one;
+                                the token is read from LINKEDIN_ACCESS_TOKEN
+  --emulator                    local: use the built-in LinkedIn emulator (made-up data, no account needed)
+  --dest DIR|s3://bucket/prefix local: destination (default ./exports; ./exports-demo for the emulator);
+                                s3:// honours AWS_ENDPOINT_URL_S3
   --from YYYY-MM-DD             first UTC day (inclusive)        } both or neither; default: the last
-  --to YYYY-MM-DD               last UTC day (exclusive)         } complete UTC day minus the lag
+  --to YYYY-MM-DD               end UTC day (exclusive)          } complete UTC day minus the lag
   --contract URN                only this contract (repeatable), e.g. urn:li:contract:123456; LinkedIn's
                                 urn:li:contract:<id> and the seed spec's urn:li:salesContract:<id> name the
                                 same contract; default: every contract with reporting access
   --datasets LIST               comma-separated: seat,activity,activityOutcome (default: all)
-  --allow-download-host HOST    also accept download URLs on HOST (repeatable; may be http)
-  --time-scale F                multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
+  --allow-download-host HOST    local: also accept download URLs on HOST (repeatable; may be http)
+  --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
   --force                       export again even if the object already exists
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
-  --demo                        the demo: built-in emulator, the last 3 complete days, into ./exports
+  --no-wait                     AWS mode: start the execution, print its ARN and console URL, do not follow
+  --stop EXECUTION_ARN          stop that ExportRun execution (AWS)
+  --demo                        the demo: built-in emulator, the last 3 complete days, into ./exports-demo
+  --output text|json            json: print the result as one JSON document on stdout (default text)
   --quiet                       no live progress
   -h, --help                    this help
 
-Exit codes: 0 all items exported or skipped, 1 some item failed (see the manifest), 2 bad arguments.`;
+Windows are [start, end): the start day is included, the end day is not.
+Ctrl-C stops a local run cleanly (no new LinkedIn job, the manifest written; run again to resume);
+a second Ctrl-C exits at once. In AWS mode Ctrl-C only stops following the execution.
+
+Exit codes: 0 all items exported or skipped, 1 some item failed or the run was interrupted (see the
+manifest), 2 bad arguments or configuration (the message says what to fix).`;
 
 const DEMO_DAYS = 3;
+export const DEFAULT_DEST = './exports';
+export const DEFAULT_DEMO_DEST = './exports-demo';
+
+/** Flags that only mean something in one mode; given in another they are refused, not ignored. */
+const LOCAL_ONLY = ['api-url', 'emulator', 'dest', 'allow-download-host', 'time-scale'] as const;
+const AWS_ONLY = ['no-wait'] as const;
+const RUN_FLAGS = [
+  'from',
+  'to',
+  'contract',
+  'datasets',
+  'force',
+  'quiet',
+  ...LOCAL_ONLY,
+  ...AWS_ONLY,
+] as const;
 
 export function parseCli(argv: string[]): Args | 'help' {
   let parsed: ReturnType<typeof parseCliRaw>;
   try {
     parsed = parseCliRaw(argv);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(describeParseError(err as Error));
   }
   const v = parsed.values;
   if (v.help) return 'help';
   if (parsed.positionals.length) throw new UsageError(`unexpected argument: ${parsed.positionals[0]}`);
   const demo = v.demo ?? false;
-  const local = (v.local ?? false) || demo;
-  if (local === Boolean(v['state-machine-arn'])) {
-    throw new UsageError('choose one mode: --local, or --state-machine-arn ARN');
+  const emulator = (v.emulator ?? false) || demo;
+  const local = (v.local ?? false) || emulator;
+  const aws = v['state-machine-arn'] !== undefined;
+  const stop = v.stop !== undefined;
+  if ([local, aws, stop].filter(Boolean).length !== 1) {
+    throw new UsageError(
+      'choose one mode: --local (with --api-url URL or --emulator), --state-machine-arn ARN, or --stop EXECUTION_ARN',
+    );
+  }
+  const given = (flag: string): boolean => (v as Record<string, unknown>)[flag] !== undefined;
+  const refuse = (flags: readonly string[], mode: string): void => {
+    const wrong = flags.filter(given);
+    if (wrong.length) {
+      throw new UsageError(
+        `${wrong.map((f) => `--${f}`).join(', ')} ${wrong.length > 1 ? 'do' : 'does'} not apply ${mode}; remove ${wrong.length > 1 ? 'them' : 'it'}`,
+      );
+    }
+  };
+  if (aws) refuse(LOCAL_ONLY, 'in AWS mode (--state-machine-arn): the deployed stack has its own settings');
+  if (local) refuse(AWS_ONLY, 'to a local run');
+  if (stop) refuse(RUN_FLAGS, 'to --stop');
+  if (emulator && v['api-url'] !== undefined) {
+    throw new UsageError('--api-url and --emulator exclude each other: choose the real API or the emulator');
+  }
+  if (local && !emulator && v['api-url'] === undefined) {
+    throw new UsageError(
+      '--local needs a LinkedIn API: add --api-url https://api.linkedin.com/v2 (token in LINKEDIN_ACCESS_TOKEN), ' +
+        'or --emulator for the built-in emulator with made-up data',
+    );
+  }
+  if (v['api-url'] !== undefined && !/^https?:\/\//.test(v['api-url'])) {
+    throw new UsageError(`--api-url: not an http(s) URL: ${v['api-url']} (e.g. https://api.linkedin.com/v2)`);
   }
   if (v['api-url'] !== undefined && !URL.canParse(v['api-url'])) {
     throw new UsageError(`--api-url: not a URL: ${v['api-url']}`);
+  }
+  const output = v.output ?? 'text';
+  if (output !== 'text' && output !== 'json') {
+    throw new UsageError(`--output: must be text or json, got ${output}`);
   }
   let timeScale: number | undefined;
   if (v['time-scale'] !== undefined) {
@@ -61,6 +123,21 @@ export function parseCli(argv: string[]): Args | 'help' {
     }
   }
   const datasets = v.datasets?.split(',').map((d) => d.trim());
+  for (const dataset of datasets ?? []) {
+    if ((DATASETS as readonly string[]).includes(dataset)) continue;
+    const near = closest(dataset, DATASETS);
+    throw new UsageError(
+      `--datasets: unknown dataset "${dataset}"${near ? ` (did you mean ${near}?)` : ''}; one of ${DATASETS.join(', ')}`,
+    );
+  }
+  for (const contract of v.contract ?? []) {
+    const checked = ContractUrnSchema.safeParse(contract);
+    if (!checked.success) {
+      throw new UsageError(
+        `--contract ${contract}: ${checked.error.issues[0]?.message ?? 'not a contract URN'}`,
+      );
+    }
+  }
   const raw: Record<string, unknown> = {
     ...(v.contract && { contracts: v.contract }),
     ...(datasets && { datasets }),
@@ -89,36 +166,87 @@ export function parseCli(argv: string[]): Args | 'help' {
   return {
     local,
     demo,
+    emulator,
     apiUrl: v['api-url'],
-    dest: v.dest ?? './exports',
+    dest: v.dest ?? (emulator ? DEFAULT_DEMO_DEST : DEFAULT_DEST),
     input,
     allowHosts: v['allow-download-host'] ?? [],
     timeScale,
     stateMachineArn: v['state-machine-arn'],
+    stopExecutionArn: v.stop,
+    noWait: v['no-wait'] ?? false,
+    output,
     quiet: v.quiet ?? false,
   };
 }
 
+/** node:util's parse errors, with the flag named and the likeliest meant one suggested. */
+function describeParseError(err: Error): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(err.message)?.[1];
+  if (unknown) {
+    const near = closest(unknown.replace(/^-+/, '').split('=')[0] ?? '', Object.keys(OPTIONS));
+    return `unknown option ${unknown}${near ? ` (did you mean --${near}?)` : ''}`;
+  }
+  return err.message;
+}
+
+/** The candidate nearest to `word` (edit distance at most 2, or a prefix of it), if any. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d =
+      candidate.startsWith(word) && word.length >= 3
+        ? 1
+        : editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, transpositions counted as one edit (`--form` → `--from`). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j] ?? 0, ((d[i - 2] as number[])[j - 2] ?? 0) + 1);
+      }
+    }
+  }
+  return (d[a.length] as number[])[b.length] ?? 0;
+}
+
+const OPTIONS = {
+  local: { type: 'boolean' },
+  demo: { type: 'boolean' },
+  emulator: { type: 'boolean' },
+  'api-url': { type: 'string' },
+  dest: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  contract: { type: 'string', multiple: true },
+  datasets: { type: 'string' },
+  'allow-download-host': { type: 'string', multiple: true },
+  'time-scale': { type: 'string' },
+  force: { type: 'boolean' },
+  'state-machine-arn': { type: 'string' },
+  'no-wait': { type: 'boolean' },
+  stop: { type: 'string' },
+  output: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseCliRaw(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      local: { type: 'boolean' },
-      demo: { type: 'boolean' },
-      'api-url': { type: 'string' },
-      dest: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      contract: { type: 'string', multiple: true },
-      datasets: { type: 'string' },
-      'allow-download-host': { type: 'string', multiple: true },
-      'time-scale': { type: 'string' },
-      force: { type: 'boolean' },
-      'state-machine-arn': { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
 }

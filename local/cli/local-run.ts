@@ -1,113 +1,239 @@
-// A local run: LinkedIn (real or the built-in emulator), the destination, runs split by size, the executor.
-import { resolve } from 'node:path';
+// A local run: checks first (token, destination, lock, LinkedIn), then runs split by size on the executor.
 import { addDays, daysBetween } from '#common/days';
 import { contractUrnId, DATASETS } from '#common/model';
-import { parseSettings } from '#common/settings';
-import type { LinkedInApi } from '#linkedin/api';
+import { parseSettings, type Settings } from '#common/settings';
+import type { Contract, LinkedInApi } from '#linkedin/api';
 import type { Manifest } from '#steps/finish';
 import { MAX_WINDOW_DAYS, type RunInput } from '#steps/plan';
-import { createS3Client, parseS3Url, S3ObjectStore } from '#storage/s3-store';
-import type { ObjectStore } from '#storage/store';
 import { localDeps } from '../deps.ts';
+import { openDestination } from '../destination.ts';
 import { type Emulator, startEmulator } from '../emulator/server.ts';
 import { type LocalRunResult, newRunId, runExportLocally } from '../executor.ts';
 import { FolderStore } from '../folder-store.ts';
+import { acquireLock, DestinationLockedError } from '../lock.ts';
 import { demoSummary } from '../query/demo-summary.ts';
 import { Progress } from './progress.ts';
 import { report } from './summary.ts';
 import { type Args, type CliIo, EXIT, UsageError } from './types.ts';
 
 const EMULATOR_HOST = '127.0.0.1';
+/** The download idle timeout is scaled with `--time-scale`, but never below this (slow machines). */
+const MIN_DOWNLOAD_IDLE_TIMEOUT_MS = 2_000;
 
 export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  let emulator: Emulator | undefined;
-  let token: string;
-  let apiUrl: string;
-  if (args.apiUrl) {
-    const fromEnv = env.LINKEDIN_ACCESS_TOKEN?.trim();
-    if (!fromEnv)
-      throw new UsageError(
-        '--api-url needs the access token in the LINKEDIN_ACCESS_TOKEN environment variable',
-      );
-    token = fromEnv;
-    apiUrl = args.apiUrl;
-  } else {
-    emulator = await startEmulator();
-    token = emulator.token;
-    apiUrl = emulator.url;
-    io.err(`Using the built-in LinkedIn emulator at ${apiUrl} (demo data, no LinkedIn account needed).`);
+  // 1. What can be checked without any call: the token.
+  const token = args.emulator ? undefined : env.LINKEDIN_ACCESS_TOKEN?.trim();
+  if (!args.emulator && !token) {
+    throw new UsageError(
+      '--api-url needs the access token in the LINKEDIN_ACCESS_TOKEN environment variable ' +
+        '(export LINKEDIN_ACCESS_TOKEN=...; README "Get access" says how to get one)',
+    );
   }
+  // 2. The destination: writable / reachable, and ours alone for the run (lock).
+  const destination = await openDestination(args.dest, env);
+  const { store } = destination;
+  const lockId = newRunId();
+  let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
+    lock = await acquireLock(destination.lock, lockId);
+  } catch (err) {
+    if (err instanceof DestinationLockedError) throw new UsageError(`--dest ${args.dest}: ${err.message}`);
+    throw err;
+  }
+  let emulator: Emulator | undefined;
+  try {
+    if (lock.replaced) {
+      io.err(
+        `Took over a stale lock of run ${lock.replaced.runId} (pid ${lock.replaced.pid} on ${lock.replaced.host} is gone).`,
+      );
+    }
+    const removed = await destination.removeStaleTemps();
+    if (removed)
+      io.err(`Removed ${removed} unfinished temp file(s) a stopped run left in ${store.location}.`);
+
+    // 3. LinkedIn: the emulator when asked for, else the given API; one call checks token and reach.
+    if (args.emulator) {
+      emulator = await startEmulator();
+      io.err(
+        `Using the built-in LinkedIn emulator at ${emulator.url} (made-up demo data, no LinkedIn account needed).`,
+      );
+    }
+    const apiUrl = emulator?.url ?? (args.apiUrl as string);
+    const timeScale = args.timeScale ?? (emulator ? 0.001 : 1);
+    const defaults = parseSettings({});
     const settings = parseSettings(
       {
         apiBaseUrl: apiUrl,
         allowedDownloadHosts: [
-          ...parseSettings({}).allowedDownloadHosts,
+          ...defaults.allowedDownloadHosts,
           ...args.allowHosts,
           ...(emulator ? [EMULATOR_HOST] : []),
         ],
+        downloadIdleTimeoutMs: scaledIdleTimeout(defaults, timeScale),
       },
       'command line',
     );
-    const store = openDestination(args.dest);
-    const timeScale = args.timeScale ?? (emulator ? 0.001 : 1);
-    const deps = localDeps({ settings, token, store });
-    const runs = await splitIntoRuns(args.input, settings.maxItemsPerRun, deps.linkedin);
-    io.err(`Exporting to ${store.location}${runs.length > 1 ? ` in ${runs.length} runs` : ''}.`);
+    const deps = {
+      ...localDeps({ settings, token: emulator?.token ?? (token as string), store }),
+      source: emulator ? ('emulator' as const) : ('linkedin' as const),
+    };
+    const contracts = await checkLinkedIn(deps.linkedin, apiUrl, args.input, io.signal);
+    const runs = splitIntoRuns(args.input, settings.maxItemsPerRun, contracts);
+    io.err(
+      `Exporting ${describeRange(args.input)} to ${store.location}${runs.length > 1 ? ` in ${runs.length} runs` : ''}.`,
+    );
+    const onAbort = (): void =>
+      io.err(
+        '\nInterrupted: no new LinkedIn job will be created; downloads under way are cancelled and the manifest is written. Ctrl-C again to quit at once.',
+      );
+    io.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // A download host that is not allowed would refuse every item: stop at the first one, so no
+    // more LinkedIn jobs are created for nothing, and say which flag fixes it.
+    const refusedHost = new AbortController();
+    let refusal: string | undefined;
+    const signal = io.signal ? AbortSignal.any([io.signal, refusedHost.signal]) : refusedHost.signal;
     const results: { result: LocalRunResult; manifest?: Manifest }[] = [];
-    for (const input of runs) {
-      const progress = new Progress(io, args.quiet);
-      const result = await runExportLocally(input, {
-        deps,
-        timeScale,
-        runId: newRunId(),
-        onProgress: (event) => progress.on(event),
-        signal: io.signal,
-      });
-      progress.done();
-      const manifest = (await store.getJson(`manifests/${result.runId}.json`)) as Manifest | undefined;
-      results.push({ result, manifest });
-      if (result.status === 'ABORTED') break;
-      if (result.status === 'FAILED' && !manifest) break; // the run itself failed (e.g. token): stop
+    try {
+      for (const input of runs) {
+        if (signal.aborted) break;
+        const progress = new Progress(io, args.quiet);
+        const result = await runExportLocally(input, {
+          deps,
+          timeScale,
+          runId: newRunId(),
+          onProgress: (event) => {
+            progress.on(event);
+            if (
+              event.type === 'failed' &&
+              event.error.name === 'DownloadUrlRejectedError' &&
+              /not on the download allow-list/.test(event.error.message) &&
+              !refusal
+            ) {
+              refusal = event.error.message;
+              refusedHost.abort();
+            }
+          },
+          signal,
+        });
+        progress.done();
+        const manifest = (await store.getJson(`manifests/${result.runId}.json`)) as Manifest | undefined;
+        results.push({ result, manifest });
+        if (result.status === 'ABORTED') break;
+        if (result.status === 'FAILED' && !manifest) break; // the run itself failed (e.g. token): stop
+      }
+    } finally {
+      io.signal?.removeEventListener('abort', onAbort);
     }
-    const code = report(results, store, args, io);
+    if (results.length === 0 && io.signal?.aborted) {
+      io.err('Interrupted before the run started: nothing was exported.');
+      return EXIT.failed;
+    }
+    const stoppedBecause =
+      refusal && !io.signal?.aborted
+        ? `at the first refused download, as every item would be refused: ${refusal}`
+        : undefined;
+    const code = report(results, store, args, io, stoppedBecause);
     if (args.demo && code === EXIT.ok && store instanceof FolderStore) {
       io.out(await demoSummary(store.location, args.dest));
     }
     return code;
   } finally {
     await emulator?.close();
+    await lock.release();
   }
 }
 
-function openDestination(dest: string): ObjectStore {
-  if (dest.startsWith('s3://')) {
-    const { bucket, prefix } = parseS3Url(dest);
-    return new S3ObjectStore({ client: createS3Client(), bucket, prefix });
+/** `downloadIdleTimeoutMs` multiplied by `--time-scale`, with a floor (the emulator runs at 0.001). */
+export function scaledIdleTimeout(defaults: Settings, timeScale: number): number {
+  const scaled = Math.round(defaults.downloadIdleTimeoutMs * timeScale);
+  return Math.min(
+    defaults.downloadIdleTimeoutMs * 10,
+    Math.max(MIN_DOWNLOAD_IDLE_TIMEOUT_MS, scaled),
+    600_000,
+  );
+}
+
+/**
+ * One `GET /salesContracts` before anything is exported: checks the API answers, the token is
+ * accepted, and every `--contract` is one of the token's with reporting access, each with a message
+ * saying what to fix. Returns the contracts with reporting access.
+ */
+async function checkLinkedIn(
+  linkedin: LinkedInApi,
+  apiUrl: string,
+  input: RunInput,
+  signal?: AbortSignal,
+): Promise<Contract[]> {
+  let contracts: Contract[];
+  try {
+    contracts = await linkedin.listContracts();
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const e = err as Error;
+    if (e.name === 'LinkedInAuthError') {
+      throw Object.assign(
+        new Error(
+          `the LinkedIn API at ${apiUrl} refused the access token in LINKEDIN_ACCESS_TOKEN (401): it is wrong, expired (60 days) or revoked. ` +
+            'Get a new token (README "Get access") and export LINKEDIN_ACCESS_TOKEN again.',
+        ),
+        { name: 'LinkedInAuthError' },
+      );
+    }
+    if (e.name === 'LinkedInTransientError' && /network error|no answer within/.test(e.message)) {
+      throw new UsageError(
+        `cannot reach the LinkedIn API at ${apiUrl}: ${e.message.replace(/^GET \S+: /, '')}. ` +
+          'Check --api-url (https://api.linkedin.com/v2 for LinkedIn) and your network or proxy.',
+      );
+    }
+    if (e.name === 'LinkedInForbiddenError') {
+      throw Object.assign(
+        new Error(
+          `${e.message} The token needs the r_sales_nav_analytics scope, and its member a reporting role on the contract (README "Get access").`,
+        ),
+        { name: e.name },
+      );
+    }
+    throw err;
   }
-  return new FolderStore(resolve(dest));
+  const reportable = contracts.filter((c) => c.hasReportingAccess);
+  for (const wanted of input.contracts ?? []) {
+    // LinkedIn's urn:li:contract:<id> and the seed spec's urn:li:salesContract:<id> name one contract.
+    const same = (c: Contract) =>
+      c.contract === wanted || contractUrnId(c.contract) === contractUrnId(wanted);
+    if (reportable.some(same)) continue;
+    const known = contracts.some(same);
+    const choices = reportable.map((c) => `${c.contract} (${c.name})`).join(', ') || 'none';
+    throw new UsageError(
+      `--contract ${wanted} ${known ? 'has no reporting access for this token' : 'is not a contract of this token'}; ` +
+        `contracts with reporting access: ${choices}`,
+    );
+  }
+  if (!input.contracts && reportable.length === 0) {
+    throw new UsageError(
+      `the token's member has no Sales Navigator contract with reporting access (${contracts.length} contract(s) found): ` +
+        'an admin must give the member a reporting role on the contract (README "Get access")',
+    );
+  }
+  return reportable;
+}
+
+function describeRange(input: RunInput): string {
+  return input.from && input.to ? `[${input.from}, ${input.to})` : 'the default window';
 }
 
 /**
  * A backfill larger than one run's item bound is split into consecutive runs of whole 90-day windows,
- * never truncated. The number of contracts is needed for that, so it is asked from LinkedIn when the
- * range is long enough to matter.
+ * never truncated.
  */
-async function splitIntoRuns(
-  input: RunInput,
-  maxItemsPerRun: number,
-  linkedin: LinkedInApi,
-): Promise<RunInput[]> {
+function splitIntoRuns(input: RunInput, maxItemsPerRun: number, reportable: Contract[]): RunInput[] {
   if (!input.from || !input.to) return [input];
   const windows = Math.ceil(daysBetween(input.from, input.to) / MAX_WINDOW_DAYS);
   const datasets = input.datasets?.length ?? DATASETS.length;
   if (windows === 1) return [input];
   // Both URN forms of one id are one contract (PlanRun de-duplicates them the same way).
-  const requested = input.contracts && new Set(input.contracts.map(contractUrnId)).size;
-  if (requested && windows * datasets * requested <= maxItemsPerRun) return [input];
-  const contracts =
-    requested || (await linkedin.listContracts()).filter((c) => c.hasReportingAccess).length || 1;
+  const requested = input.contracts && new Set(input.contracts.map((c) => contractUrnId(c) ?? c)).size;
+  const contracts = requested || reportable.length || 1;
   const windowsPerRun = Math.max(1, Math.floor(maxItemsPerRun / (datasets * contracts)));
   if (windows <= windowsPerRun) return [input];
   const runs: RunInput[] = [];

@@ -1,4 +1,4 @@
-// The end of a local run: the summary table, the run lines, and the exit code.
+// The end of a local run: the summary table (or JSON), the run lines, and the exit code.
 import type { Manifest } from '#steps/finish';
 import { contractId } from '#storage/keys';
 import type { ObjectStore } from '#storage/store';
@@ -11,21 +11,34 @@ export function report(
   store: ObjectStore,
   args: Args,
   io: CliIo,
+  /** Why the CLI itself stopped an ABORTED run (instead of the user's Ctrl-C). */
+  stoppedBecause?: string,
 ): number {
+  const json = args.output === 'json';
+  // In JSON mode stdout carries only the JSON document; the words go to stderr.
+  const say = json ? io.err : io.out;
   const items = results.flatMap((r) => r.manifest?.items ?? []);
-  if (items.length) io.out(table(items));
+  if (items.length && !json) io.out(table(items));
   let code: number = EXIT.ok;
   for (const { result, manifest } of results) {
     if (manifest) {
       const s = manifest.summary;
-      io.out(
-        `Run ${result.runId}: ${s.exported} exported, ${s.skipped} skipped, ${s.failed} failed, ${s.rows} rows, ${formatBytes(s.bytes)}.`,
+      const stopped =
+        result.status === 'ABORTED'
+          ? `, ${s.notStarted ?? 0} not started, ${s.interrupted ?? 0} interrupted`
+          : '';
+      say(
+        `Run ${result.runId}: ${s.exported} exported, ${s.skipped} skipped, ${s.failed} failed${stopped}, ${s.rows} rows, ${formatBytes(s.bytes)}.`,
       );
-      io.out(`Manifest: ${join(store.location, `manifests/${result.runId}.json`)}`);
+      say(`Manifest: ${join(store.location, `manifests/${result.runId}.json`)}`);
     }
-    if (result.status === 'ABORTED') {
+    if (result.status === 'ABORTED' && stoppedBecause) {
+      io.err(`error: run ${result.runId} stopped: ${stoppedBecause}`);
+      code = EXIT.usage;
+    } else if (result.status === 'ABORTED') {
       io.err(
-        `Run ${result.runId} was interrupted; what finished is in ${store.location}. Run again to resume.`,
+        `Run ${result.runId} was interrupted; what finished is in ${store.location}${manifest ? ' and the manifest lists what did not' : ''}. ` +
+          'Run the same command again to export exactly the rest.',
       );
       code = EXIT.failed;
     } else if (result.status === 'FAILED') {
@@ -36,10 +49,32 @@ export function report(
     }
   }
   if (items.some((i) => i.status === 'EXPORTED')) {
-    io.out(`Files: ${join(store.location, 'sales-navigator/')}<dataset>/contract=<id>/window=<start>_<end>/`);
+    say(`Files: ${join(store.location, 'sales-navigator/')}<dataset>/contract=<id>/window=<start>_<end>/`);
   }
   if (args.demo && code === EXIT.ok) {
-    io.out('Demo done: open the CSV files above, or the manifest, to see what a daily export produces.');
+    say(
+      `Demo done: the CSV files and the manifest are in ${store.location} (made-up data from the emulator).`,
+    );
+  }
+  if (json) {
+    const interrupted = results.some((r) => r.result.status === 'ABORTED');
+    io.out(
+      JSON.stringify({
+        status: interrupted ? 'INTERRUPTED' : code === EXIT.ok ? 'SUCCEEDED' : 'FAILED',
+        exitCode: code,
+        destination: store.location,
+        runs: results.map(({ result, manifest }) => ({
+          runId: result.runId,
+          status: result.status,
+          ...(manifest && {
+            manifest: join(store.location, `manifests/${result.runId}.json`),
+            summary: manifest.summary,
+          }),
+          ...(result.error && { error: result.error }),
+        })),
+        items,
+      }),
+    );
   }
   return code;
 }
@@ -53,7 +88,7 @@ function table(items: Manifest['items']): string {
     i.status,
     i.dataset,
     contractId(i.contract),
-    `${i.window.start}..${i.window.end}`,
+    `[${i.window.start}, ${i.window.end})`,
     i.rows === undefined ? '' : String(i.rows),
     i.bytes === undefined ? '' : formatBytes(i.bytes),
     i.error ? `${i.error.name}: ${i.error.message}` : i.key,

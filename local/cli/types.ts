@@ -25,12 +25,19 @@ export class UsageError extends Error {}
 export interface Args {
   local: boolean;
   demo: boolean;
+  /** Local run against the built-in emulator (`--emulator`, or `--demo`). */
+  emulator: boolean;
   apiUrl?: string;
   dest: string;
   input: RunInput;
   allowHosts: string[];
   timeScale?: number;
   stateMachineArn?: string;
+  /** `--stop EXECUTION_ARN`: stop that execution instead of starting one. */
+  stopExecutionArn?: string;
+  /** AWS mode: start the execution and return without following it. */
+  noWait: boolean;
+  output: 'text' | 'json';
   quiet: boolean;
 }
 

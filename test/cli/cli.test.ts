@@ -45,7 +45,7 @@ afterAll(() => Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: t
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries
-    .filter((e) => e.isFile())
+    .filter((e) => e.isFile() && !e.name.startsWith('.')) // hidden: metadata sidecars, the lock
     .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
     .sort();
 }
@@ -135,7 +135,9 @@ describe('arguments', () => {
     ['a state machine ARN that is not one', ['--state-machine-arn', 'not-an-arn'], '--state-machine-arn'],
   ])('%s exits 2 naming the problem', async (_, argv, named) => {
     const dest = await tempDir();
-    const run = await cli([...argv, '--dest', join(dest, 'out')]);
+    const emulator =
+      argv[0] === '--local' && !argv.includes('--api-url') && !argv.includes('--state-machine-arn');
+    const run = await cli([...argv, ...(emulator ? ['--emulator'] : []), '--dest', join(dest, 'out')]);
     expect(run.code).toBe(EXIT.usage);
     expect(run.out).toEqual([]);
     expect(run.err[0]).toMatch(/^error: /);
@@ -148,6 +150,7 @@ describe('arguments', () => {
     const dest = await tempDir();
     const run = await cli([
       '--local',
+      '--emulator',
       '--dest',
       dest,
       '--from',
@@ -171,14 +174,14 @@ describe('arguments', () => {
 describe('--local with the built-in emulator', () => {
   it('exports every reportable contract and dataset into the folder, with a table and a manifest', async () => {
     const dest = await tempDir();
-    const run = await cli(['--local', '--dest', dest, ...RANGE]);
+    const run = await cli(['--local', '--emulator', '--dest', dest, ...RANGE]);
 
     expect(run.code).toBe(EXIT.ok);
     const expected = csvKeys([EMEA, AMERICAS], DATASETS);
     const rows = tableRows(run);
     expect(rows).toHaveLength(expected.length);
     for (const row of rows)
-      expect(row).toMatch(/^EXPORTED\s+\w+\s+100[12]\s+2024-05-01\.\.2024-05-03\s+10\s/);
+      expect(row).toMatch(/^EXPORTED\s+\w+\s+100[12]\s+\[2024-05-01, 2024-05-03\)\s+10\s/);
     expect(rows.map((r) => r.split(/\s+/).at(-1)).sort()).toEqual(expected);
     expect(run.err.some((l) => l.startsWith('[6/6] 6 exported, 0 failed'))).toBe(true);
 
@@ -199,7 +202,7 @@ describe('--local with the built-in emulator', () => {
     ['urn:li:salesContract:4242', 'is not a contract of this token'],
   ])('requesting %s exits 2 naming the contract', async (contract, reason) => {
     const dest = await tempDir();
-    const run = await cli(['--local', '--dest', dest, ...RANGE, '--contract', contract]);
+    const run = await cli(['--local', '--emulator', '--dest', dest, ...RANGE, '--contract', contract]);
     expect(run.code).toBe(EXIT.usage);
     expect(run.err.join('\n')).toContain(`${contract} ${reason}`);
     expect((await filesUnder(dest)).filter((f) => f.startsWith('sales-navigator/'))).toEqual([]);
@@ -312,13 +315,14 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     expect(run.text).toContain('--to: 2099-01-01 is after today');
   });
 
-  it('without --allow-download-host the emulator download URL is refused: the items fail, exit 1', async () => {
+  it('without --allow-download-host the emulator download URL is refused: the item fails, exit 2 naming the flag', async () => {
     const dest = await tempDir();
     const run = await cli(
       api(dest, ['--contract', EMEA, '--datasets', 'seat', '--time-scale', '0.0005'], []),
       env,
     );
-    expect(run.code).toBe(EXIT.failed);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.err.at(-1)).toContain('--allow-download-host 127.0.0.1');
     const manifest = await manifestOf(run, dest);
     expect(manifest.items).toEqual([
       expect.objectContaining({
@@ -352,7 +356,7 @@ describe('--local --api-url against a separately started LinkedIn', () => {
     expect(failed[0]?.attempts).toBeGreaterThan(1);
     const failedRow = tableRows(run).find((r) => r.startsWith('FAILED '));
     expect(failedRow).toMatch(
-      /^FAILED\s+activity\s+1001\s+2024-05-01\.\.2024-05-03\s.*ExportJobFailedError: /,
+      /^FAILED\s+activity\s+1001\s+\[2024-05-01, 2024-05-03\)\s.*ExportJobFailedError: /,
     );
     expect(failedRow).toContain('FAILED_DUE_TO_INTERNAL_ERROR');
     expect(await filesUnder(join(dest, 'sales-navigator'))).toEqual(
@@ -371,6 +375,21 @@ describe('AWS mode (--state-machine-arn)', () => {
     return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
   };
   afterEach(() => sfn.reset());
+  // The CLI checks that credentials resolve before calling AWS; the calls themselves are mocked.
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  beforeAll(() => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'secret-example';
+  });
+  afterAll(() => {
+    for (const [name, value] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.secret],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
 
   function execution(...describes: Record<string, string>[]): void {
     sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });

@@ -19,6 +19,11 @@ export class MemoryStore implements ObjectStore {
     return this.objects.has(key);
   }
 
+  async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+    const object = this.objects.get(key);
+    return object && { ...object.metadata };
+  }
+
   async getJson(key: string): Promise<unknown | undefined> {
     const object = this.objects.get(key);
     return object && JSON.parse(object.body.toString('utf8'));

@@ -70,7 +70,8 @@ export async function openDestination(kind: DestinationKind): Promise<Destinatio
       metadata: async () => undefined,
       allKeys: async () =>
         (await readdir(dir, { recursive: true, withFileTypes: true }))
-          .filter((entry) => entry.isFile())
+          // Metadata sidecars are not objects (temp files are listed: a test must see none is left).
+          .filter((entry) => entry.isFile() && !/^\..*\.metadata\.json$/.test(entry.name))
           .map((entry) =>
             join(entry.parentPath, entry.name)
               .slice(dir.length + 1)

@@ -60,8 +60,15 @@ describe.each(DESTINATIONS)('a complete run into %s', (destination) => {
       totalBytes += expected.length;
       totalRows += rows;
 
+      // Both stores keep the metadata (a folder in a hidden sidecar), the data's source included.
+      expect(await env.destination.store.metadataOf(key)).toMatchObject({
+        source: 'linkedin',
+        runid: 'run-happy',
+      });
       if (destination === 's3') {
         expect(await env.destination.metadata(key)).toEqual({
+          source: 'linkedin',
+          apihost: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
           jobid: String(jobs[0]?.id),
           rowcount: String(rows),
           dataset: it.dataset,

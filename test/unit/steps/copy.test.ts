@@ -374,3 +374,35 @@ describe('copyExportToStore edge cases (folder)', () => {
     expect(requests).toEqual([]);
   });
 });
+
+// #13: a download that answered anything but 200 left the idle-timeout timer armed, and the CLI
+// lingered for downloadIdleTimeoutMs after its work was done. Only ref'd timers keep Node alive.
+describe('copyExportToStore leaves nothing that keeps the process alive', () => {
+  const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  it.each([
+    ['a 500', () => routes.set('/files/end.csv', status(500))],
+    ['a 429', () => routes.set('/files/end.csv', status(429))],
+    ['a 403, twice', () => routes.set('/files/end.csv', status(403))],
+    [
+      'a redirect to a host that is not allowed',
+      () => routes.set('/files/end.csv', status(302, { location: 'http://elsewhere.invalid/x.csv' })),
+    ],
+  ])('after %s', async (_label, route) => {
+    const store = (await destinations.folder()).store;
+    route();
+    const before = refTimers();
+    await rejection(
+      copyExportToStore(
+        { item: ITEM, jobId: JOB_ID, key: KEY },
+        {
+          linkedin: fakeLinkedIn(completed('/files/end.csv'), completed('/files/end.csv')).api,
+          store,
+          settings,
+          now: () => new Date(NOW),
+        },
+      ),
+    );
+    expect(refTimers()).toBeLessThanOrEqual(before);
+  });
+});

@@ -114,6 +114,31 @@ describe('finishRun', () => {
     });
   });
 
+  it('for an interrupted run lists items without a record as NOT_STARTED or INTERRUPTED, not FAILED', async () => {
+    const exported = rec(items[0] as ExportItem, 'EXPORTED', { bytes: 10, rows: 1 });
+    const { deps } = await runWith(items, [exported]);
+    const jobs = new Map([['activity', [7]]]);
+
+    const output = await finishRun({ runId: 'run-1' }, deps, {
+      interrupted: { jobIdsOf: (item) => jobs.get(item.dataset) ?? [] },
+    });
+
+    expect(output.summary).toMatchObject({
+      planned: 3,
+      exported: 1,
+      failed: 0,
+      notStarted: 1,
+      interrupted: 1,
+    });
+    const manifest = deps.store.json<Manifest>('manifests/run-1.json');
+    expect(manifest.interrupted).toBe(true);
+    expect(manifest.items.map((i) => [i.dataset, i.status, i.jobIds])).toEqual([
+      ['seat', 'EXPORTED', [1]],
+      ['activity', 'INTERRUPTED', [7]],
+      ['activityOutcome', 'NOT_STARTED', []],
+    ]);
+  });
+
   it('lists a planned item without a record as FAILED, and throws RunIncompleteError after writing the manifest', async () => {
     const exported = rec(items[0] as ExportItem, 'EXPORTED', { bytes: 10, rows: 1 });
     const failed = rec(items[2] as ExportItem, 'FAILED', {

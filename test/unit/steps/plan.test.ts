@@ -217,6 +217,8 @@ describe('planRun', () => {
       datasets: ['seat', 'activity', 'activityOutcome'],
       force: false,
       items: output.lanes.map((l) => ({ contract: l.contract, dataset: l.dataset, ...window })),
+      source: 'linkedin',
+      apiHost: 'api.linkedin.com',
     });
     expect(deps.store.keys()).toEqual(['manifests/run-1/plan.json']);
   });
@@ -295,6 +297,31 @@ describe('planRun', () => {
     });
     // The plan still lists every item: FinishRun reports the skipped ones from their records.
     expect(deps.store.json<{ items: unknown[] }>('manifests/run-1/plan.json').items).toHaveLength(6);
+  });
+
+  it('counts only objects from the same source as exported: emulator data never covers a real run', async () => {
+    const key = (c: string) => `sales-navigator/seat/contract=${c}/window=2025-01-01_2025-01-02/seat.csv`;
+    const seed = (deps: ReturnType<typeof setup>) => {
+      deps.store.put(key('A'), 'a,b\n'); // an earlier version's object: no source metadata (LinkedIn)
+      deps.store.objects.set(key('B'), {
+        body: Buffer.from('a,b\n'),
+        contentType: 'text/csv',
+        metadata: { source: 'emulator', apihost: '127.0.0.1:4010' },
+      });
+    };
+    const input = { datasets: ['seat'], from: '2025-01-01', to: '2025-01-02' };
+
+    const real = setup();
+    seed(real);
+    const forReal = await planRun(event(input), real);
+    expect(forReal.lanes.map((l) => l.contract)).toEqual([B]); // the emulator's object is exported again
+    expect(forReal.skipped).toBe(1);
+
+    const demo = setup();
+    seed(demo);
+    const forDemo = await planRun(event(input), { ...demo, source: 'emulator' });
+    expect(forDemo.lanes.map((l) => l.contract)).toEqual([A]);
+    expect(demo.store.json<{ source: string }>('manifests/run-1/plan.json').source).toBe('emulator');
   });
 
   it('exports everything again with force: no SKIPPED records', async () => {
