@@ -1,7 +1,7 @@
 // Steps of one CRM data validation export: plan, create, check, copy each part, commit the cursor, record a failure.
 
 import { CRM_DATASET, type CrmCursor, CrmCursorSchema, type CrmItem, type CrmItemRecord } from '#common/crm';
-import { DAY_MS } from '#common/days';
+import { addDays, dayToMs, utcDay } from '#common/days';
 import {
   ConfigurationError,
   type ErrorInfo,
@@ -26,7 +26,8 @@ export const CRM_JOB_STATUSES = ['PROCESSING', 'COMPLETED', 'FAILED_DUE_TO_INTER
 
 /**
  * The CRM items of a run: one per instance (the execution input's, else the configured ones), each
- * starting at its cursor, or `firstExportDays` before the run for an instance never exported. A cursor
+ * starting at its cursor, or for an instance never exported at UTC midnight `firstExportDays` before
+ * the run's day (so every attempt of a first export that day asks for the same range). A cursor
  * object that does not parse is refused by name (it would otherwise restart the instance from scratch).
  */
 export async function planCrmItems(
@@ -38,7 +39,7 @@ export async function planCrmItems(
   for (const crmInstance of [...new Set(instances)]) {
     const cursor = await readCursor(crmInstance, deps);
     const startAt =
-      cursor?.nextExportStartAt ?? startedAt.getTime() - deps.settings.crm.firstExportDays * DAY_MS;
+      cursor?.nextExportStartAt ?? dayToMs(addDays(utcDay(startedAt), -deps.settings.crm.firstExportDays));
     items.push({ crmInstance, startAt });
   }
   return items;

@@ -4,7 +4,6 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CrmCursor, type CrmItemRecord, crmInstanceKey } from '#common/crm';
-import { DAY_MS } from '#common/days';
 import {
   ConfigurationError,
   DownloadIncompleteError,
@@ -27,7 +26,7 @@ import { type FakeDeps, fakeDeps } from '#test/support/fake-linkedin';
 
 const INSTANCE = 'urn:li:crmInstance:(DYNAMICS,362a3584-0d9b-44a1-a547-25de5cd95d08)';
 const NOW = '2026-11-20T07:00:00.000Z';
-const START = Date.parse(NOW) - 30 * DAY_MS;
+const START = Date.parse('2026-10-21T00:00:00.000Z');
 const END = Date.parse('2026-11-20T06:00:00.000Z');
 const NEXT = END + 1;
 const PREFIX = `crm-data-validation/instance=DYNAMICS.362a3584-0d9b-44a1-a547-25de5cd95d08/export=${START}_${END}/`;
@@ -94,7 +93,7 @@ async function copyAll(state: CrmState): Promise<CrmState> {
 }
 
 describe('planCrmItems', () => {
-  it('starts an instance never exported firstExportDays before the run, once per instance', async () => {
+  it('starts an instance never exported at UTC midnight firstExportDays before the run day, once per instance', async () => {
     await expect(planCrmItems([INSTANCE, INSTANCE], new Date(NOW), deps)).resolves.toEqual([
       { crmInstance: INSTANCE, startAt: START },
     ]);
