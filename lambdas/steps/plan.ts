@@ -1,6 +1,7 @@
 // Step PlanRun: validates the execution input, finds the contracts and plans the items per lane.
 import { z } from 'zod';
 import { mapLimit } from '#common/concurrency';
+import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
 import { addDays, daysBetween, utcDay } from '#common/days';
 import {
   ConfigurationError,
@@ -34,7 +35,13 @@ export const MAX_WINDOW_DAYS = 90;
 export const RunInputSchema = z
   .object({
     contracts: z.array(ContractUrnSchema).min(1).optional(),
-    datasets: z.array(DatasetSchema).min(1).optional(),
+    /** The analytics datasets, and `crmDataValidation` for the CRM family (crm/run.ts `crmInstancesOfRun`). */
+    datasets: z
+      .array(z.union([DatasetSchema, z.literal(CRM_DATASET)]))
+      .min(1)
+      .optional(),
+    /** CRM instances this run exports instead of `settings.crm.instances`. */
+    crmInstances: z.array(CrmInstanceUrnSchema).min(1).max(100).optional(),
     from: IsoDaySchema.optional(),
     to: IsoDaySchema.optional(),
     force: z.boolean().optional(),
@@ -196,13 +203,14 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   const input = parseRunInput(event.input);
   const range = resolveRange(input, new Date(event.startedAt), deps.settings.lagDays);
   const windows = splitRange(range.from, range.to);
-  const datasets: Dataset[] = input.datasets ? [...new Set(input.datasets)] : [...DATASETS];
+  const datasets = input.datasets ? analyticsDatasets(input.datasets) : [...DATASETS];
   const force = input.force ?? false;
 
   const requested = input.contracts ? new Set(input.contracts.map(contractUrnId)).size : 1;
   const itemCount = windows.length * datasets.length * requested;
   assertWithinBound(itemCount, deps.settings.maxItemsPerRun);
-  const contracts = await resolveContracts(input, deps);
+  // A CRM-only run asks LinkedIn for no contract (its member may have none with reporting access).
+  const contracts = datasets.length ? await resolveContracts(input, deps) : [];
 
   const items: ExportItem[] = contracts.flatMap((contract) =>
     datasets.flatMap((dataset) => windows.map((w) => ({ contract, dataset, start: w.start, end: w.end }))),
@@ -245,6 +253,11 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   });
   const skipped = exists.filter(Boolean).length;
   return { runId: event.runId, force, lanes: [...lanes.values()], planned: items.length, skipped };
+}
+
+/** The analytics datasets of a `datasets` list (`crmDataValidation` is the CRM family's), once each. */
+export function analyticsDatasets(datasets: readonly string[]): Dataset[] {
+  return [...new Set(datasets)].filter((d): d is Dataset => (DATASETS as readonly string[]).includes(d));
 }
 
 function assertWithinBound(count: number, max: number): void {
