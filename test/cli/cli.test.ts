@@ -106,10 +106,10 @@ describe('arguments', () => {
   });
 
   it('refuses a --contract in neither URN form, showing both accepted forms', async () => {
-    const run = await cli(['--local', '--contract', 'urn:li:organization:1']);
+    const run = await cli(['--local', '--emulator', '--contract', 'urn:li:organization:1']);
     expect(run.code).toBe(EXIT.usage);
     expect(run.err.join('\n')).toMatch(
-      /--contract: must look like urn:li:contract:<id> \(LinkedIn's form\) or urn:li:salesContract:<id> \(the seed spec's\)/,
+      /--contract urn:li:organization:1: must look like urn:li:contract:<id> \(LinkedIn's form\) or urn:li:salesContract:<id> \(the seed spec's\)/,
     );
   });
 
@@ -214,6 +214,7 @@ describe('--contract in the seed spec’s form', () => {
     const dest = await tempDir();
     const run = await cli([
       '--local',
+      '--emulator',
       '--dest',
       dest,
       ...RANGE,
