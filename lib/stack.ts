@@ -178,6 +178,8 @@ export class SalesNavExportStack extends Stack {
       `${this.stackName}-ExportRun`,
       buildExportRunDefinition(this, this.functions, this.exportJob, {
         mapConcurrency: config.mapConcurrency,
+        bucket: this.bucket,
+        bucketPrefix: config.bucketPrefix,
       }),
       config,
     );

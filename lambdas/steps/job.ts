@@ -11,7 +11,7 @@ import type { ExportItem, ItemRecord, ItemStatus } from '#common/model';
 import { itemKey, itemRecordKey } from '#storage/keys';
 import { copyExportToStore } from './copy.ts';
 import type { Deps } from './deps.ts';
-import { jobRetryDelaySeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
+import { jobRetryDelaySeconds, latencyBoundSeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
 import type { ItemState } from './state.ts';
 
 /**
@@ -33,7 +33,10 @@ export async function createJob(state: ItemState, deps: Deps): Promise<ItemState
     job: { id: job.id, createdAt: deps.now().toISOString(), polls: 0 },
     jobIds: [...state.jobIds, job.id],
     status: job.status,
-    waitSeconds: pollDelaySeconds(0, deps.settings.poll),
+    waitSeconds: Math.min(
+      pollDelaySeconds(0, deps.settings.poll),
+      latencyBoundSeconds(0, deps.settings.poll),
+    ),
   };
 }
 
