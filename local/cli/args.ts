@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { addDays, utcDay } from '#common/days';
 import { DATASETS } from '#common/model';
+import { MAX_MAP_CONCURRENCY } from '#lib/workflow';
 import { parseRunInput, type RunInput, resolveRange } from '#steps/plan';
 import { type Args, UsageError } from './types.ts';
 
@@ -23,6 +24,7 @@ Options:
   --datasets LIST               comma-separated: seat,activity,activityOutcome (default: all)
   --allow-download-host HOST    also accept download URLs on HOST (repeatable; may be http)
   --time-scale F                multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
+  --concurrency N               lanes (contract × dataset) exported at once, 1-10000 (default 3000)
   --force                       export again even if the object already exists
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
   --demo                        the demo: built-in emulator, the last 3 complete days, into ./exports
@@ -58,6 +60,20 @@ export function parseCli(argv: string[]): Args | 'help' {
       throw new UsageError(`--time-scale: must be a positive number, got ${v['time-scale']}`);
     }
   }
+  let concurrency: number | undefined;
+  if (v.concurrency !== undefined) {
+    concurrency = Number(v.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_MAP_CONCURRENCY) {
+      throw new UsageError(
+        `--concurrency: must be a whole number from 1 to ${MAX_MAP_CONCURRENCY}, got ${v.concurrency}`,
+      );
+    }
+  }
+  if (concurrency !== undefined && !local) {
+    throw new UsageError(
+      '--concurrency is for local runs; a deployed stack takes its lane concurrency from the mapConcurrency context key',
+    );
+  }
   const datasets = v.datasets?.split(',').map((d) => d.trim());
   const raw: Record<string, unknown> = {
     ...(v.contract && { contracts: v.contract }),
@@ -92,6 +108,7 @@ export function parseCli(argv: string[]): Args | 'help' {
     input,
     allowHosts: v['allow-download-host'] ?? [],
     timeScale,
+    concurrency,
     stateMachineArn: v['state-machine-arn'],
     quiet: v.quiet ?? false,
   };
@@ -113,6 +130,7 @@ function parseCliRaw(argv: string[]) {
       datasets: { type: 'string' },
       'allow-download-host': { type: 'string', multiple: true },
       'time-scale': { type: 'string' },
+      concurrency: { type: 'string' },
       force: { type: 'boolean' },
       'state-machine-arn': { type: 'string' },
       quiet: { type: 'boolean' },

@@ -30,6 +30,8 @@ export interface Args {
   input: RunInput;
   allowHosts: string[];
   timeScale?: number;
+  /** Local runs: lanes exported at once (`--concurrency`); the deployed stack uses `mapConcurrency`. */
+  concurrency?: number;
   stateMachineArn?: string;
   quiet: boolean;
 }

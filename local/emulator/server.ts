@@ -89,6 +89,8 @@ export interface RecordedRequest {
   path: string;
   /** 0 while the response head has not been written yet. */
   status: number;
+  /** When it arrived, on the emulator's clock (epoch ms). */
+  at: number;
 }
 
 export interface JobSummary {
@@ -355,7 +357,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, status: 0 };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      status: 0,
+      at: now(),
+    };
     requests.push(record);
     route(req, res, record, url).catch((err: unknown) => {
       if (res.headersSent) {
