@@ -109,6 +109,8 @@ export interface WorkflowEnvOptions {
   settings?: Partial<SettingsInput>;
   /** Wait states and Retry intervals are multiplied by this. @default 0.01 */
   timeScale?: number;
+  /** Lanes exported at once. @default the executor's (the stack's default) */
+  mapConcurrency?: number;
 }
 
 export interface RunOutcome {
@@ -156,6 +158,7 @@ export async function startWorkflowEnv(options: WorkflowEnvOptions = {}): Promis
         deps,
         runId,
         timeScale: options.timeScale ?? 0.01,
+        ...(options.mapConcurrency !== undefined && { mapConcurrency: options.mapConcurrency }),
         onProgress: (event) => {
           events.push(event);
           onProgress?.(event);
