@@ -42,7 +42,9 @@ export function acknowledgeWildcardResources(role: IRole, actions: string[], rea
 
 /** `acknowledgeWildcardResources` for one policy (e.g. the DistributedMapPolicy CDK attaches to a state machine). */
 export function acknowledgePolicyWildcards(policy: Policy, actions: string[], reason: string): void {
-  const { Statement = [] } = Stack.of(policy).resolve(policy.document) as { Statement?: PolicyStatementJson[] };
+  const { Statement = [] } = Stack.of(policy).resolve(policy.document) as {
+    Statement?: PolicyStatementJson[];
+  };
   const explained = (action: string) =>
     actions.some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
   const onlyExplained = new Map<string, boolean>();
