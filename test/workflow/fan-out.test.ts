@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { renderWorkflowAsl } from '#lib/workflow';
 import type { Emulator, EmulatorContract } from '#local/emulator/server';
+import { runExportLocally, withLocalItemReaders } from '#local/executor';
 import { workflowEnvs } from '#test/support/workflow';
 
 const start = workflowEnvs();
@@ -96,5 +98,54 @@ describe('fan-out over lanes (ExportEach Distributed Map, run by the local execu
     const all = spans(env.emulator);
     expect(all).toHaveLength(9);
     expect(peakInFlight(all)).toBe(2);
+  });
+});
+
+describe('the local stand-in for the ItemReader', () => {
+  it('reads the lanes from the store: a missing lanes object fails the run with States.ItemReaderFailed', async () => {
+    const env = await start();
+    const store = env.deps.store;
+    const withoutLanes = {
+      ...env.deps,
+      store: {
+        location: store.location,
+        exists: (key: string) => store.exists(key),
+        list: (prefix: string) => store.list(prefix),
+        upload: store.upload.bind(store),
+        putJson: (key: string, value: unknown) =>
+          key.endsWith('/lanes.json') ? Promise.resolve() : store.putJson(key, value),
+        getJson: (key: string) => store.getJson(key),
+      },
+    };
+
+    const result = await runExportLocally({}, { deps: withoutLanes, runId: 'run-no-lanes', timeScale: 0.01 });
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toMatchObject({ name: 'States.ItemReaderFailed' });
+    expect(result.error?.message).toContain('manifests/run-no-lanes/lanes.json');
+    expect(env.emulator.jobs()).toEqual([]);
+  });
+
+  it('rewrites only the copy the engine runs, and takes the Map items from the context', () => {
+    const asl = renderWorkflowAsl({ mapConcurrency: 5 });
+    const before = JSON.stringify(asl.exportRun);
+
+    const local = withLocalItemReaders(asl.exportRun);
+
+    expect(JSON.stringify(asl.exportRun)).toBe(before);
+    expect(local.readers).toEqual([{ state: 'ExportEach.ItemReader', map: 'ExportEach' }]);
+    const states = local.definition.States as Record<string, Record<string, unknown>>;
+    expect(states.PlanRun?.Next).toBe('ExportEach.ItemReader');
+    expect(states['ExportEach.ItemReader']).toMatchObject({
+      Type: 'Task',
+      Parameters: { Bucket: 'local-store', 'Key.$': '$.lanesKey' },
+      ResultPath: null,
+      Next: 'ExportEach',
+    });
+    expect(states.ExportEach).toMatchObject({
+      ItemsPath: '$$.ItemReaderItems.ExportEach',
+      MaxConcurrency: 5,
+    });
+    expect(states.ExportEach).not.toHaveProperty('ItemReader');
   });
 });
