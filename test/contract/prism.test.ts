@@ -80,8 +80,8 @@ describe('LinkedInClient ↔ emulator through Prism (seed spec, --errors)', () =
     const before = emulator.requests.length;
     expect(await client.listContracts()).toEqual(DEFAULT_CONTRACTS);
     expect(emulator.requests.slice(before)).toEqual([
-      { method: 'GET', path: '/v2/salesContracts', status: 200 },
-      { method: 'GET', path: '/v2/salesContracts', status: 200 },
+      { method: 'GET', path: '/v2/salesContracts', status: 200, at: expect.any(Number) },
+      { method: 'GET', path: '/v2/salesContracts', status: 200, at: expect.any(Number) },
     ]);
   });
 

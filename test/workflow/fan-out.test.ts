@@ -56,7 +56,8 @@ function peakInFlight(all: JobSpan[]): number {
 describe('fan-out over lanes (ExportEach Distributed Map, run by the local executor)', () => {
   it('runs lanes of different contracts at once, and the windows of one lane one after another', async () => {
     const env = await start({
-      emulator: { contracts: CONTRACTS, jobTimings: { queuedMs: 50, processingMs: 250 } },
+      // Jobs long enough that creating twelve of them takes less than one, even on a busy machine.
+      emulator: { contracts: CONTRACTS, jobTimings: { queuedMs: 100, processingMs: 1500 } },
     });
 
     const { result, manifest } = await env.run(RANGE, 'run-fan-out');
