@@ -382,7 +382,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => {
+    // A run of thousands of lanes opens thousands of connections at once: a deep accept queue keeps
+    // them from waiting for SYN retries (Node's default backlog is 511).
+    server.listen({ port: opts.port, host: '127.0.0.1', backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
