@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { addDays, utcDay } from '#common/days';
 import { ContractUrnSchema, DATASETS } from '#common/model';
+import { MAX_MAP_CONCURRENCY } from '#lib/workflow';
 import { parseRunInput, type RunInput, resolveRange } from '#steps/plan';
 import { type Args, UsageError } from './types.ts';
 
@@ -30,6 +31,7 @@ Options:
   --datasets LIST               comma-separated: seat,activity,activityOutcome (default: all)
   --allow-download-host HOST    local: also accept download URLs on HOST (repeatable; may be http)
   --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
+  --concurrency N               local: lanes (contract × dataset) exported at once, 1-10000 (default 3000)
   --force                       export again even if the object already exists
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
   --no-wait                     AWS mode: start the execution, print its ARN and console URL, do not follow
@@ -60,6 +62,7 @@ const RUN_FLAGS = [
   'datasets',
   'force',
   'quiet',
+  'concurrency',
   ...LOCAL_ONLY,
   ...AWS_ONLY,
 ] as const;
@@ -122,6 +125,20 @@ export function parseCli(argv: string[]): Args | 'help' {
       throw new UsageError(`--time-scale: must be a positive number, got ${v['time-scale']}`);
     }
   }
+  let concurrency: number | undefined;
+  if (v.concurrency !== undefined) {
+    concurrency = Number(v.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_MAP_CONCURRENCY) {
+      throw new UsageError(
+        `--concurrency: must be a whole number from 1 to ${MAX_MAP_CONCURRENCY}, got ${v.concurrency}`,
+      );
+    }
+  }
+  if (concurrency !== undefined && !local) {
+    throw new UsageError(
+      '--concurrency is for local runs; a deployed stack takes its lane concurrency from the mapConcurrency context key',
+    );
+  }
   const datasets = v.datasets?.split(',').map((d) => d.trim());
   for (const dataset of datasets ?? []) {
     if ((DATASETS as readonly string[]).includes(dataset)) continue;
@@ -172,6 +189,7 @@ export function parseCli(argv: string[]): Args | 'help' {
     input,
     allowHosts: v['allow-download-host'] ?? [],
     timeScale,
+    concurrency,
     stateMachineArn: v['state-machine-arn'],
     stopExecutionArn: v.stop,
     noWait: v['no-wait'] ?? false,
@@ -238,6 +256,7 @@ const OPTIONS = {
   datasets: { type: 'string' },
   'allow-download-host': { type: 'string', multiple: true },
   'time-scale': { type: 'string' },
+  concurrency: { type: 'string' },
   force: { type: 'boolean' },
   'state-machine-arn': { type: 'string' },
   'no-wait': { type: 'boolean' },
