@@ -3,6 +3,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { CrmSettingsSchema, SettingsSchema } from '#common/settings';
+import { DEFAULT_MAP_CONCURRENCY, MAX_MAP_CONCURRENCY } from './workflow.ts';
 
 /**
  * `-c key=value` always delivers a string, while cdk.json may hold the real type. Strings that
@@ -142,11 +143,17 @@ export const ConfigSchema = z
      */
     alarmEmail: z.email().optional(),
     /**
-     * Items exported at the same time by one run (the Map's MaxConcurrency). LinkedIn runs one
-     * job per endpoint per contract at a time, so more only queues jobs behind each other.
-     * @default 4
+     * Lanes (contract × dataset) exported at the same time by one run: the MaxConcurrency of the
+     * ExportEach Distributed Map (at most 10,000, Step Functions' limit). Each lane runs its windows
+     * one after another (LinkedIn runs one job per endpoint per contract), while lanes of different
+     * contracts are independent: the default runs a daily run of 1,000 contracts × 3 datasets at once.
+     * Lower it to spread LinkedIn calls when the application or the member hits LinkedIn's daily
+     * rate limits (429, reset at midnight UTC): every running lane polls its job.
+     * @default 3000
      */
-    mapConcurrency: fromContext(z.number().int().min(1).max(40)).default(4),
+    mapConcurrency: fromContext(z.number().int().min(1).max(MAX_MAP_CONCURRENCY)).default(
+      DEFAULT_MAP_CONCURRENCY,
+    ),
     /**
      * Retention of the functions' and state machines' log groups and of S3 server access logs.
      * One of CloudWatch Logs' retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, ...); never infinite.

@@ -19,7 +19,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -46,7 +46,7 @@ import { DATA_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
-import { acknowledgeWildcardResources } from './constructs/nag.ts';
+import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
 import {
   buildExportJobDefinition,
   buildExportRunDefinition,
@@ -178,6 +178,8 @@ export class SalesNavExportStack extends Stack {
       `${this.stackName}-ExportRun`,
       buildExportRunDefinition(this, this.functions, this.exportJob, {
         mapConcurrency: config.mapConcurrency,
+        bucket: this.bucket,
+        bucketPrefix: config.bucketPrefix,
       }),
       config,
     );
@@ -304,8 +306,22 @@ export class SalesNavExportStack extends Stack {
         ['xray:*', 'logs:*'],
         'X-Ray tracing and CloudWatch Logs delivery: these actions have no resource-level permissions.',
       ],
+      [
+        ['s3:GetObject'],
+        'The ExportEach ItemReader reads manifests/<run id>/lanes.json, and the run id is the execution name, known only at runtime.',
+      ],
     ];
     for (const [actions, reason] of reasons) acknowledgeWildcardResources(stateMachine.role, actions, reason);
+    // CDK's policy for a Distributed Map: it starts, follows, stops and redrives the child executions
+    // of its own state machine, which Step Functions names at runtime (<execution>/<label>:<n>).
+    const distributedMapPolicy = stateMachine.node.tryFindChild('DistributedMapPolicy');
+    if (distributedMapPolicy instanceof Policy) {
+      acknowledgePolicyWildcards(
+        distributedMapPolicy,
+        ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
+        'The Distributed Map follows, stops and redrives the lane child executions it starts; Step Functions names them at runtime, so the resource is every execution of this state machine only.',
+      );
+    }
     return stateMachine;
   }
 

@@ -1,6 +1,8 @@
 // The ExportRun and ExportJob state machine definitions, for the stack and for the local executor.
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -8,9 +10,10 @@ import { Construct } from 'constructs';
 /**
  * The two state machines of DESIGN.md §2, built once and used twice: by the CDK stack, and by the
  * local runner (`renderWorkflowAsl`), which executes the very same ASL with aws-local-stepfunctions.
- * JSONPath only (no JSONata) and inline Maps only, so the local executor can run them.
+ * JSONPath only (no JSONata), so the local executor can run them.
  *
- * ExportRun:  PlanRun → ExportEach (Map over lanes) → ExportLane (Map, one window at a time) → RunItem (child) → FinishRun
+ * ExportRun:  PlanRun → ExportEach (Distributed Map over the lanes PlanRun stored, read by its ItemReader)
+ *               → ExportLane (inline Map, one window at a time) → RunItem (child) → FinishRun
  * ExportJob:  CreateJob → WaitForJob → CheckJob → Route ─┬─ POLL → WaitForJob
  *                                                        ├─ COPY → CopyToS3 (end)
  *                                                        ├─ RECREATE → WaitBeforeRecreate → CreateJob
@@ -29,8 +32,49 @@ export interface WorkflowFunctions {
 }
 
 export interface ExportRunOptions {
-  /** Lanes (contract × dataset) exported at the same time. */
+  /** Lanes (contract × dataset) exported at the same time (the Distributed Map's MaxConcurrency). */
   mapConcurrency: number;
+  /** The bucket the steps write to: PlanRun stores the lanes there, the ExportEach ItemReader reads them. */
+  bucket: s3.IBucket;
+  /** Key prefix of everything the steps write (`bucketPrefix` of the config; '' for the bucket root). */
+  bucketPrefix: string;
+}
+
+/**
+ * Default lane concurrency: every lane of a daily run for 1,000 contracts × 3 datasets at once. Lanes of
+ * different contracts are independent for LinkedIn (one job at a time per endpoint per contract).
+ */
+export const DEFAULT_MAP_CONCURRENCY = 3000;
+/** A Distributed Map runs at most 10,000 child executions at once. */
+export const MAX_MAP_CONCURRENCY = 10_000;
+
+/** Label of the ExportEach Map Run: it names the lanes' child executions (`<run>/ExportLanes:<n>`). */
+export const LANES_LABEL = 'ExportLanes';
+
+/**
+ * The ItemReader of ExportEach: the JSON array PlanRun stored at `<prefix>/manifests/<run id>/lanes.json`.
+ * CDK's S3JsonItemReader would grant s3:GetObject on the whole bucket; this one grants it on the
+ * lanes objects only.
+ */
+class LanesItemReader extends sfn.S3JsonItemReader {
+  private readonly lanesObjects: string;
+
+  constructor(bucket: s3.IBucket, bucketPrefix: string) {
+    const lanesKey = sfn.JsonPath.stringAt('$.lanesKey');
+    super({
+      bucket,
+      // PlanRun returns the key relative to the store's root; the prefix is known at deploy time
+      // (JsonPath.format escapes the prefix's quotes for the intrinsic).
+      key: bucketPrefix ? sfn.JsonPath.format(`${bucketPrefix}/{}`, lanesKey) : lanesKey,
+    });
+    this.lanesObjects = bucket.arnForObjects(
+      `${bucketPrefix ? `${bucketPrefix}/` : ''}manifests/*/lanes.json`,
+    );
+  }
+
+  override providePolicyStatements(): iam.PolicyStatement[] {
+    return [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.lanesObjects] })];
+  }
 }
 
 /** State names the local executor binds to in-process handlers. Part of the definitions' contract. */
@@ -275,7 +319,7 @@ export function buildExportRunDefinition(
     itemsPath: '$.lane.windows',
     maxConcurrency: 1,
     comment:
-      'Windows of one contract × dataset run one after another (one LinkedIn job per endpoint per contract).',
+      'Windows of one contract × dataset run one after another (one LinkedIn job per endpoint per contract). Outputs {}: the lane child execution returns almost nothing.',
     itemSelector: {
       runId: sfn.JsonPath.stringAt('$.runId'),
       force: sfn.JsonPath.stringAt('$.force'),
@@ -288,13 +332,19 @@ export function buildExportRunDefinition(
       },
     },
     resultPath: sfn.JsonPath.DISCARD,
+    outputPath: sfn.JsonPath.DISCARD,
   });
   exportLane.itemProcessor(runItem);
 
-  const exportEach = new sfn.Map(scope, STATE.exportEach, {
-    itemsPath: '$.lanes',
+  const exportEach = new sfn.DistributedMap(scope, STATE.exportEach, {
+    itemReader: new LanesItemReader(opts.bucket, opts.bucketPrefix),
     maxConcurrency: opts.mapConcurrency,
-    comment: 'Lanes (contract × dataset) in parallel.',
+    mapExecutionType: sfn.StateMachineType.STANDARD,
+    // A failed lane never fails the fan-out: its items are recorded FAILED and FinishRun reports them.
+    toleratedFailurePercentage: 100,
+    label: LANES_LABEL,
+    comment:
+      'Lanes (contract × dataset) in parallel, one STANDARD child execution each, read from the lanes PlanRun stored.',
     itemSelector: {
       runId: sfn.JsonPath.stringAt('$.runId'),
       force: sfn.JsonPath.stringAt('$.force'),
@@ -352,7 +402,19 @@ const LOCAL_REGION = 'us-east-1';
  * Renders both definitions from the same builders the stack uses, with literal ARNs instead of
  * CloudFormation references, so they run unchanged outside AWS.
  */
-export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }): WorkflowAsl {
+/** What `renderWorkflowAsl` needs: the deploy-time values that shape the definitions. */
+export interface RenderOptions {
+  mapConcurrency: number;
+  /** @default '' (the store's root is the bucket's root, as for a local store) */
+  bucketPrefix?: string;
+}
+
+/** The bucket name of the rendered definitions: the local executor reads the lanes from its store. */
+export const LOCAL_BUCKET = 'local-store';
+
+export function renderWorkflowAsl(
+  opts: RenderOptions = { mapConcurrency: DEFAULT_MAP_CONCURRENCY },
+): WorkflowAsl {
   const stack = new Stack(new App(), 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
   const names: Record<keyof WorkflowFunctions, string> = {
     planRun: 'PlanRun',
@@ -386,7 +448,13 @@ export function renderWorkflowAsl(opts: ExportRunOptions = { mapConcurrency: 4 }
 
   return {
     exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),
-    exportRun: render(buildExportRunDefinition(stack, fns, exportJob, opts)),
+    exportRun: render(
+      buildExportRunDefinition(stack, fns, exportJob, {
+        mapConcurrency: opts.mapConcurrency,
+        bucket: s3.Bucket.fromBucketName(stack, 'Store', LOCAL_BUCKET),
+        bucketPrefix: opts.bucketPrefix ?? '',
+      }),
+    ),
     arns: { functions: functionArns, exportRun: stateMachineArn('ExportRun'), exportJob: exportJobArn },
   };
 }

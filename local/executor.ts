@@ -2,15 +2,23 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 import { type ErrorInfo, errorInfo } from '#common/errors';
 import type { ExportItem } from '#common/model';
-import { type AslDefinition, renderWorkflowAsl, STATE } from '#lib/workflow';
+import {
+  type AslDefinition,
+  DEFAULT_MAP_CONCURRENCY,
+  LOCAL_BUCKET,
+  renderWorkflowAsl,
+  STATE,
+} from '#lib/workflow';
 import type { Step } from '#steps/define-step';
 import type { Deps } from '#steps/deps';
 import { finishRun } from '#steps/finish';
 import { steps } from '#steps/index';
 import type { ItemState, PlanOutput } from '#steps/state';
 import { itemId } from '#storage/keys';
+import type { ObjectStore } from '#storage/store';
 import { interruptibleDeps, RunInterruptedError } from './interrupt.ts';
 
 /**
@@ -18,6 +26,26 @@ import { interruptibleDeps, RunInterruptedError } from './interrupt.ts';
  * builder the stack deploys (`renderWorkflowAsl`), executed by aws-local-stepfunctions. Each Lambda
  * Task is bound to its in-process step, each child execution (`states:startExecution.sync`) to a
  * local run of the ExportJob definition. Waits and Retry intervals are multiplied by `timeScale`.
+ *
+ * Distributed Map (ExportEach). aws-local-stepfunctions runs a Distributed Map's ItemProcessor like an
+ * inline one (each iteration a nested run of the processor) but implements neither `ItemReader` nor the
+ * 10,000 default concurrency. The executor closes that gap without touching the definition AWS runs:
+ * only the in-memory copy handed to the engine (`withLocalItemReaders`) is rewritten, per Map that has
+ * an ItemReader:
+ *   - a Task state `<Map>.ItemReader` is put in front of the Map (everything that pointed at the Map
+ *     now points at it). Its Parameters are the ItemReader's own (`Bucket`, `Key.$`), so the engine
+ *     evaluates them against the Map's input exactly as AWS does; the Task is bound to an in-process
+ *     handler that reads that object from the run's store (the bucket of the rendered definitions,
+ *     LOCAL_BUCKET, is the store's root), checks it is a JSON array as AWS's JSON ItemReader requires
+ *     (else `States.ItemReaderFailed`), and parks the items in this execution's context object;
+ *     its result is discarded (ResultPath null), so the Map sees the same input as on AWS;
+ *   - the Map takes its items from there (`ItemsPath: $$.ItemReaderItems.<Map>`) instead of the
+ *     ItemReader, and gets MaxConcurrency 10,000 when the definition leaves it unset (AWS's default;
+ *     the engine's own would be 40). The engine honours MaxConcurrency as AWS does, so a local run
+ *     with many lanes overlaps them exactly as the deployed one would.
+ * The injected Task is not a state of the deployed definition: it is not counted as a transition.
+ * The engine fails a Map on the first failed iteration whatever ToleratedFailurePercentage says; the
+ * lane iterations cannot fail (RunItem catches every error into a Pass), so that changes nothing here.
  */
 
 export type ProgressEvent =
@@ -39,7 +67,7 @@ export interface LocalRunOptions {
   deps: Deps;
   /** Multiplies every Wait state and Retry interval (1 = real time; 0.001 turns an hour into 3.6 s). */
   timeScale?: number;
-  /** Lanes exported at once (the stack's `mapConcurrency`). */
+  /** Lanes exported at once (the stack's `mapConcurrency`). @default DEFAULT_MAP_CONCURRENCY */
   mapConcurrency?: number;
   /** Execution name, the run id (default: `local-<timestamp>-<random>`). */
   runId?: string;
@@ -81,8 +109,10 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
   /** LinkedIn jobs created per item id, for the manifest of an interrupted run. */
   const jobIdsByItem = new Map<string, number[]>();
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
-  const asl = renderWorkflowAsl({ mapConcurrency: options.mapConcurrency ?? 4 });
-  const runMachine = new StateMachine(asl.exportRun as never);
+  const asl = renderWorkflowAsl({ mapConcurrency: options.mapConcurrency ?? DEFAULT_MAP_CONCURRENCY });
+  const runDefinition = withLocalItemReaders(asl.exportRun);
+  const runMachine = new StateMachine(runDefinition.definition as never);
+  const parked: ReadItems = {};
   const jobMachine = new StateMachine(asl.exportJob as never);
   const runId = options.runId ?? newRunId(deps.now());
   const stats: RunStats = { executions: 0, transitions: 0 };
@@ -169,12 +199,16 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
           runId: plan.runId,
           planned: plan.planned,
           skipped: plan.skipped,
-          toExport: plan.lanes.reduce((n, lane) => n + lane.windows.length, 0),
+          toExport: plan.toExport,
         }),
       ),
       [STATE.runItem]: runChild,
       [STATE.finishRun]: bind(steps.finishRun),
+      ...Object.fromEntries(
+        runDefinition.readers.map((reader) => [reader.state, readItems(reader.map, deps.store, parked)]),
+      ),
     },
+    { injected: new Set(runDefinition.readers.map((reader) => reader.state)), itemReaderItems: parked },
   );
   if (result.status !== 'ABORTED') return result;
   return { ...result, manifestWritten: await finishInterrupted(runId, options.deps, inflight, jobIdsByItem) };
@@ -204,6 +238,92 @@ async function finishInterrupted(
   return true;
 }
 
+/** Items an ItemReader state read, per Map state name; in the context object as `ItemReaderItems`. */
+type ReadItems = Record<string, unknown[]>;
+
+const ItemReaderParamsSchema = z.object({ Bucket: z.string(), Key: z.string().min(1) });
+
+/** The injected `<Map>.ItemReader` Task: reads the Map's items from the store, as AWS's JSON ItemReader. */
+function readItems(map: string, store: ObjectStore, parked: ReadItems): Handler {
+  return async (params) => {
+    const parsed = ItemReaderParamsSchema.safeParse(params);
+    if (!parsed.success || parsed.data.Bucket !== LOCAL_BUCKET) {
+      throw itemReaderFailed(`${map}: ItemReader parameters must name bucket ${LOCAL_BUCKET} and a key`);
+    }
+    const items = await store.getJson(parsed.data.Key);
+    if (!Array.isArray(items)) {
+      throw itemReaderFailed(
+        `${map}: ${parsed.data.Key} in ${store.location} is ${items === undefined ? 'missing' : 'not a JSON array'}`,
+      );
+    }
+    parked[map] = items;
+    return {};
+  };
+}
+
+function itemReaderFailed(message: string): Error {
+  return Object.assign(new Error(message), { name: 'States.ItemReaderFailed' });
+}
+
+interface LocalDefinition {
+  definition: AslDefinition;
+  /** The injected reader Tasks: `state` reads the items of Map `map`. */
+  readers: { state: string; map: string }[];
+}
+
+/** AWS's MaxConcurrency when a Distributed Map leaves it unset (0 or absent). */
+const DISTRIBUTED_DEFAULT_CONCURRENCY = 10_000;
+
+/**
+ * The copy of a definition the engine runs: every Map with an ItemReader gets a reader Task in front
+ * of it and takes its items from the context (see the comment at the top). The input is not changed.
+ */
+export function withLocalItemReaders(definition: AslDefinition): LocalDefinition {
+  const copy = structuredClone(definition);
+  const readers: LocalDefinition['readers'] = [];
+  const rewrite = (scope: { StartAt: string; States: Record<string, unknown> }): void => {
+    for (const [name, raw] of Object.entries(scope.States)) {
+      const state = raw as Record<string, unknown> & {
+        ItemProcessor?: { StartAt: string; States: Record<string, unknown> };
+      };
+      if (state.ItemProcessor) rewrite(state.ItemProcessor);
+      if (state.Type !== 'Map' || !state.ItemReader) continue;
+      if (!/^\w+$/.test(name)) throw new Error(`cannot run Map state "${name}" locally: use a plain name`);
+      const reader = `${name}.ItemReader`;
+      const { ItemReader, ...map } = state as { ItemReader: { Resource: string; Parameters: unknown } };
+      const retarget = (next: unknown) => (next === name ? reader : next);
+      scope.StartAt = retarget(scope.StartAt) as string;
+      for (const other of Object.values(scope.States) as Record<string, unknown>[]) {
+        if ('Next' in other) other.Next = retarget(other.Next);
+        if ('Default' in other) other.Default = retarget(other.Default);
+        for (const handler of [
+          ...((other.Catch as { Next: string }[]) ?? []),
+          ...((other.Choices as { Next: string }[]) ?? []),
+        ]) {
+          handler.Next = retarget(handler.Next) as string;
+        }
+      }
+      scope.States[reader] = {
+        Type: 'Task',
+        Comment: `Local stand-in for ${name}'s ItemReader (not in the deployed definition).`,
+        Resource: ItemReader.Resource,
+        ...('InputPath' in state && { InputPath: state.InputPath }),
+        Parameters: ItemReader.Parameters,
+        ResultPath: null,
+        Next: name,
+      };
+      scope.States[name] = {
+        ...map,
+        ItemsPath: `$$.ItemReaderItems.${name}`,
+        MaxConcurrency: (state.MaxConcurrency as number | undefined) || DISTRIBUTED_DEFAULT_CONCURRENCY,
+      };
+      readers.push({ state: reader, map: name });
+    }
+  };
+  rewrite(copy);
+  return { definition: copy, readers };
+}
+
 async function execute(
   machine: StateMachine,
   stateMachineArn: string,
@@ -224,7 +344,14 @@ async function execute(
     onProgress?: (event: ProgressEvent) => void;
   },
   handlers: Record<string, Handler>,
+  local: {
+    /** States the executor injected (not in the deployed definition): not counted as transitions. */
+    injected?: ReadonlySet<string>;
+    /** What the injected ItemReader Tasks read, exposed to the Maps as `$$.ItemReaderItems`. */
+    itemReaderItems?: ReadItems;
+  } = {},
 ): Promise<LocalRunResult> {
+  const { injected = new Set<string>(), itemReaderItems = {} } = local;
   // Interrupted before this execution began (e.g. a Map iteration the library starts after the
   // abort): nothing of it runs, so no LinkedIn job is created for it.
   if (signal?.aborted) return { runId: name, status: 'ABORTED', stats };
@@ -267,13 +394,15 @@ async function execute(
         StartTime: new Date().toISOString(),
       },
       StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1) },
+      ItemReaderItems: itemReaderItems as never,
     },
     noThrowOnAbort: true,
   });
   stats.executions++;
   const counting = (async () => {
     for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered' || event.type === 'StateRetried') stats.transitions++;
+      if (event.type !== 'StateEntered' && event.type !== 'StateRetried') continue;
+      if (!injected.has(event.state.name)) stats.transitions++;
       if (event.type === 'StateRetried') {
         onProgress?.({
           type: 'retry',

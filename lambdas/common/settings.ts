@@ -56,13 +56,24 @@ export const SettingsSchema = z
     allowedDownloadHosts: z.array(z.string().min(1)).default(['*.licdn.com', '*.linkedin.com']),
     /** Default window = the last complete UTC day, moved back by this many days. */
     lagDays: z.number().int().min(0).max(30).default(1),
-    /** Upper bound on items in one run (Step Functions state size); larger backfills are split by the CLI. */
-    maxItemsPerRun: z.number().int().min(1).max(1000).default(1000),
+    /**
+     * Upper bound on items (contract × dataset × 90-day window) of a backfill run (several windows per
+     * lane): PlanRun checks every item's object and FinishRun reads every record within their 5-minute
+     * Lambda timeouts. A larger backfill is split by dates into several runs (the CLI does it). A
+     * one-window run (the daily schedule) is never refused, whatever the number of contracts.
+     */
+    maxItemsPerRun: z.number().int().min(1).max(50_000).default(20_000),
     poll: z
       .object({
         initialSeconds: z.number().int().min(1).default(30),
         factor: z.number().min(1).max(10).default(2),
         maxSeconds: z.number().int().min(1).default(900),
+        /**
+         * A finished job is noticed at most max(latencyFloorSeconds, latencyFraction × its age) after
+         * it completes: no wait between two polls is longer than that, whatever the backoff says.
+         */
+        latencyFloorSeconds: z.number().int().min(1).default(60),
+        latencyFraction: z.number().gt(0).max(1).default(0.1),
         /** Give up on a job still ENQUEUED/PROCESSING this long after it was created. */
         deadlineSeconds: z
           .number()

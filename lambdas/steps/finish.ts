@@ -76,13 +76,26 @@ export async function finishRun(
   }
   const plan = PlanDocumentSchema.parse(planJson);
   const keys = await deps.store.list(itemRecordPrefix(event.runId));
-  const records = await mapLimit(keys, 16, async (key) =>
+  const records = await mapLimit(keys, 32, async (key) =>
     ItemRecordSchema.parse(await deps.store.getJson(key)),
   );
 
   const finishedAt = deps.now().toISOString();
+  // Records grouped by lane: a run of thousands of items is matched in linear time, not quadratic.
+  const byLane = new Map<string, ItemRecord[]>();
+  for (const record of records) {
+    const lane = `${record.contract} ${record.dataset}`;
+    const list = byLane.get(lane);
+    if (list) list.push(record);
+    else byLane.set(lane, [record]);
+  }
   const items = plan.items.flatMap((planned) =>
-    recordsFor(planned, records, finishedAt, options.interrupted?.jobIdsOf),
+    recordsFor(
+      planned,
+      byLane.get(`${planned.contract} ${planned.dataset}`) ?? [],
+      finishedAt,
+      options.interrupted?.jobIdsOf,
+    ),
   );
   const summary: RunSummary = {
     planned: plan.items.length,

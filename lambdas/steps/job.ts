@@ -16,7 +16,7 @@ import { itemKey, itemRecordKey } from '#storage/keys';
 import { copyExportToStore } from './copy.ts';
 import { isCovered, sourceMetadata, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
-import { jobRetryDelaySeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
+import { jobRetryDelaySeconds, latencyBoundSeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
 import type { ItemState } from './state.ts';
 
 /**
@@ -38,7 +38,10 @@ export async function createJob(state: ItemState, deps: Deps): Promise<ItemState
     job: { id: job.id, createdAt: deps.now().toISOString(), polls: 0 },
     jobIds: [...state.jobIds, job.id],
     status: job.status,
-    waitSeconds: pollDelaySeconds(0, deps.settings.poll),
+    waitSeconds: Math.min(
+      pollDelaySeconds(0, deps.settings.poll),
+      latencyBoundSeconds(0, deps.settings.poll),
+    ),
   };
 }
 

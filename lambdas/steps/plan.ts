@@ -20,7 +20,7 @@ import {
   IsoDaySchema,
   type ItemRecord,
 } from '#common/model';
-import { itemKey, itemRecordKey, planKey } from '#storage/keys';
+import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
 import { apiHostOf, isCovered, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
 import type { Lane, PlanOutput } from './state.ts';
@@ -197,7 +197,13 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
 
 /**
  * PlanRun: validates the input, resolves the windows, discovers contracts, skips items whose object
- * already exists (unless `force`), stores the plan, and returns lanes for the ExportEach Map.
+ * already exists (unless `force`), stores the plan and the lanes (`lanes.json`, read by the ExportEach
+ * Distributed Map), and returns a small summary.
+ *
+ * The `maxItemsPerRun` bound only applies to a plan with several windows per lane (a backfill): that
+ * one can be split by dates into several runs (`npm run export` does it). A one-window plan (the daily
+ * `{}` run) is never refused, whatever the number of contracts: its lanes are read from the store by
+ * the Distributed Map, so neither the state size nor the history limits them.
  */
 export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutput> {
   const input = parseRunInput(event.input);
@@ -205,27 +211,28 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   const windows = splitRange(range.from, range.to);
   const datasets = input.datasets ? analyticsDatasets(input.datasets) : [...DATASETS];
   const force = input.force ?? false;
+  const bounded = windows.length > 1;
 
   const requested = input.contracts ? new Set(input.contracts.map(contractUrnId)).size : 1;
   const itemCount = windows.length * datasets.length * requested;
-  assertWithinBound(itemCount, deps.settings.maxItemsPerRun);
+  if (bounded) assertWithinBound(itemCount, deps.settings.maxItemsPerRun);
   // A CRM-only run asks LinkedIn for no contract (its member may have none with reporting access).
   const contracts = datasets.length ? await resolveContracts(input, deps) : [];
 
   const items: ExportItem[] = contracts.flatMap((contract) =>
     datasets.flatMap((dataset) => windows.map((w) => ({ contract, dataset, start: w.start, end: w.end }))),
   );
-  assertWithinBound(items.length, deps.settings.maxItemsPerRun);
+  if (bounded) assertWithinBound(items.length, deps.settings.maxItemsPerRun);
 
   // Only an object from the same source counts: emulator data never covers a real export.
   const source = sourceOf(deps);
   const exists = force
     ? items.map(() => false)
-    : await mapLimit(items, 16, (item) => isCovered(deps.store, itemKey(item), source));
+    : await mapLimit(items, 32, (item) => isCovered(deps.store, itemKey(item), source));
   const finishedAt = deps.now().toISOString();
   await mapLimit(
     items.filter((_, i) => exists[i]),
-    16,
+    32,
     (item) => deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
   );
 
@@ -243,16 +250,50 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   };
   await deps.store.putJson(planKey(event.runId), plan);
 
+  const lanes = interleaveContracts(lanesOf(items.filter((_, i) => !exists[i])));
+  const key = lanesKey(event.runId);
+  await deps.store.putJson(key, lanes);
+  const skipped = exists.filter(Boolean).length;
+  return {
+    runId: event.runId,
+    force,
+    lanesKey: key,
+    lanes: lanes.length,
+    toExport: items.length - skipped,
+    planned: items.length,
+    skipped,
+  };
+}
+
+/** Items grouped into lanes (contract × dataset), windows in order. */
+function lanesOf(items: ExportItem[]): Lane[] {
   const lanes = new Map<string, Lane>();
-  items.forEach((item, i) => {
-    if (exists[i]) return;
+  for (const item of items) {
     const id = `${item.contract} ${item.dataset}`;
     const lane = lanes.get(id) ?? { contract: item.contract, dataset: item.dataset, windows: [] };
     lane.windows.push({ start: item.start, end: item.end });
     lanes.set(id, lane);
-  });
-  const skipped = exists.filter(Boolean).length;
-  return { runId: event.runId, force, lanes: [...lanes.values()], planned: items.length, skipped };
+  }
+  return [...lanes.values()];
+}
+
+/**
+ * Lanes ordered so consecutive lanes are different contracts whenever there are several: dataset by
+ * dataset, every contract once per round. When the Map's concurrency is lower than the lane count,
+ * the lanes running at once then spread over as many contracts as possible.
+ */
+export function interleaveContracts(lanes: Lane[]): Lane[] {
+  const byContract = new Map<string, Lane[]>();
+  for (const lane of lanes) byContract.set(lane.contract, [...(byContract.get(lane.contract) ?? []), lane]);
+  const queues = [...byContract.values()];
+  const ordered: Lane[] = [];
+  for (let round = 0; ordered.length < lanes.length; round++) {
+    for (const queue of queues) {
+      const lane = queue[round];
+      if (lane) ordered.push(lane);
+    }
+  }
+  return ordered;
 }
 
 /** The analytics datasets of a `datasets` list (`crmDataValidation` is the CRM family's), once each. */
@@ -264,7 +305,7 @@ function assertWithinBound(count: number, max: number): void {
   if (count > max) {
     throw new PlanTooLargeError(
       `the run would have ${count} items (contracts × datasets × 90-day windows), more than the bound of ${max} per run; ` +
-        'split the range into several runs (`npm run export` does this for you)',
+        'split the range into several runs (`npm run export` does this for you) or raise maxItemsPerRun',
     );
   }
 }

@@ -13,8 +13,17 @@ export function pollDelaySeconds(polls: number, poll: Settings['poll']): number 
 }
 
 /**
- * Next wait while a job is ENQUEUED/PROCESSING, or `undefined` when the deadline has passed.
- * The last wait is shortened so the final poll happens at the deadline, not after it.
+ * Longest wait after a poll at `ageSeconds` that still notices a job finishing right after that poll
+ * within max(floor, fraction × its age): the latency bound of the polling.
+ */
+export function latencyBoundSeconds(ageSeconds: number, poll: Settings['poll']): number {
+  return Math.max(poll.latencyFloorSeconds, Math.floor(poll.latencyFraction * Math.max(0, ageSeconds)));
+}
+
+/**
+ * Next wait while a job is ENQUEUED/PROCESSING (it is `elapsedSeconds` old), or `undefined` when the
+ * deadline has passed: the backoff delay, never longer than the latency bound, and shortened so the
+ * final poll happens at the deadline, not after it.
  */
 export function nextPollWait(
   polls: number,
@@ -23,7 +32,8 @@ export function nextPollWait(
 ): number | undefined {
   const remaining = poll.deadlineSeconds - elapsedSeconds;
   if (remaining <= 0) return undefined;
-  return Math.max(1, Math.min(pollDelaySeconds(polls, poll), Math.ceil(remaining)));
+  const wait = Math.min(pollDelaySeconds(polls, poll), latencyBoundSeconds(elapsedSeconds, poll));
+  return Math.max(1, Math.min(wait, Math.ceil(remaining)));
 }
 
 /** Wait before re-creating a job that ended TIMED_OUT / INTERNAL_ERROR for the `retry`-th time (0-based). */

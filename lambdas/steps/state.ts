@@ -70,11 +70,19 @@ export const LaneSchema = z.object({
 });
 export type Lane = z.infer<typeof LaneSchema>;
 
-/** PlanRun's output, the input of the ExportEach Map. */
+/**
+ * PlanRun's output, the input of the ExportEach Distributed Map. Small whatever the run's size: the
+ * lanes themselves are in the store at `lanesKey` (a JSON array the Map's ItemReader reads).
+ */
 export const PlanOutputSchema = z.object({
   runId: z.string(),
   force: z.boolean(),
-  lanes: z.array(LaneSchema),
+  /** Store-relative key of the lanes (`manifests/<run id>/lanes.json`). */
+  lanesKey: z.string(),
+  /** Number of lanes in that array. */
+  lanes: z.number().int(),
+  /** Windows to export over all lanes. */
+  toExport: z.number().int(),
   planned: z.number().int(),
   skipped: z.number().int(),
 });

@@ -8,6 +8,8 @@ import type { ExportItem } from '#common/model';
  *   sales-navigator/<dataset>/contract=<contract id>/window=<start>_<end>/<dataset>.csv
  *   manifests/<run id>.json                    the run manifest
  *   manifests/<run id>/plan.json               the plan (written by PlanRun)
+ *   manifests/<run id>/lanes.json              the lanes to export, a JSON array (PlanRun; read by the
+ *                                              ExportEach Distributed Map's ItemReader)
  *   manifests/<run id>/items/<item id>.json    one record per finished item
  */
 export const DATA_PREFIX = 'sales-navigator';
@@ -33,6 +35,10 @@ export function manifestKey(runId: string): string {
 
 export function planKey(runId: string): string {
   return `${MANIFEST_PREFIX}/${runId}/plan.json`;
+}
+
+export function lanesKey(runId: string): string {
+  return `${MANIFEST_PREFIX}/${runId}/lanes.json`;
 }
 
 export function itemRecordPrefix(runId: string): string {

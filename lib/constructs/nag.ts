@@ -37,8 +37,14 @@ export function flattenIntrinsics(node: unknown): string {
  */
 export function acknowledgeWildcardResources(role: IRole, actions: string[], reason: string): void {
   const policy = role.node.tryFindChild('DefaultPolicy');
-  if (!(policy instanceof Policy)) return;
-  const { Statement = [] } = Stack.of(role).resolve(policy.document) as { Statement?: PolicyStatementJson[] };
+  if (policy instanceof Policy) acknowledgePolicyWildcards(policy, actions, reason);
+}
+
+/** `acknowledgeWildcardResources` for one policy (e.g. the DistributedMapPolicy CDK attaches to a state machine). */
+export function acknowledgePolicyWildcards(policy: Policy, actions: string[], reason: string): void {
+  const { Statement = [] } = Stack.of(policy).resolve(policy.document) as {
+    Statement?: PolicyStatementJson[];
+  };
   const explained = (action: string) =>
     actions.some((a) => a === action || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
   const onlyExplained = new Map<string, boolean>();
@@ -53,5 +59,5 @@ export function acknowledgeWildcardResources(role: IRole, actions: string[], rea
   const acknowledgments = [...onlyExplained]
     .filter(([, ok]) => ok)
     .map(([resource]) => ({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason }));
-  if (acknowledgments.length > 0) Validations.of(role).acknowledge(...acknowledgments);
+  if (acknowledgments.length > 0) Validations.of(policy).acknowledge(...acknowledgments);
 }

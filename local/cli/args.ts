@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
 import { addDays, utcDay } from '#common/days';
 import { ContractUrnSchema, DATASETS } from '#common/model';
+import { MAX_MAP_CONCURRENCY } from '#lib/workflow';
 import { parseRunInput, type RunInput, resolveRange } from '#steps/plan';
 import { DEFAULT_CRM_INSTANCE } from '../emulator/crm.ts';
 import { type Args, UsageError } from './types.ts';
@@ -36,6 +37,7 @@ Options:
                                 'urn:li:crmInstance:(DYNAMICS,362a3584-0d9b-44a1-a547-25de5cd95d08)'
   --allow-download-host HOST    local: also accept download URLs on HOST (repeatable; may be http)
   --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
+  --concurrency N               local: lanes (contract × dataset) exported at once, 1-10000 (default 3000)
   --force                       export again even if the object already exists
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
   --no-wait                     AWS mode: start the execution, print its ARN and console URL, do not follow
@@ -68,6 +70,7 @@ const RUN_FLAGS = [
   'crm-instance',
   'force',
   'quiet',
+  'concurrency',
   ...LOCAL_ONLY,
   ...AWS_ONLY,
 ] as const;
@@ -129,6 +132,20 @@ export function parseCli(argv: string[]): Args | 'help' {
     if (!Number.isFinite(timeScale) || timeScale <= 0) {
       throw new UsageError(`--time-scale: must be a positive number, got ${v['time-scale']}`);
     }
+  }
+  let concurrency: number | undefined;
+  if (v.concurrency !== undefined) {
+    concurrency = Number(v.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_MAP_CONCURRENCY) {
+      throw new UsageError(
+        `--concurrency: must be a whole number from 1 to ${MAX_MAP_CONCURRENCY}, got ${v.concurrency}`,
+      );
+    }
+  }
+  if (concurrency !== undefined && !local) {
+    throw new UsageError(
+      '--concurrency is for local runs; a deployed stack takes its lane concurrency from the mapConcurrency context key',
+    );
   }
   const datasets = v.datasets?.split(',').map((d) => d.trim());
   const known = [...DATASETS, CRM_DATASET];
@@ -205,6 +222,7 @@ export function parseCli(argv: string[]): Args | 'help' {
     input,
     allowHosts: v['allow-download-host'] ?? [],
     timeScale,
+    concurrency,
     stateMachineArn: v['state-machine-arn'],
     stopExecutionArn: v.stop,
     noWait: v['no-wait'] ?? false,
@@ -272,6 +290,7 @@ const OPTIONS = {
   'crm-instance': { type: 'string', multiple: true },
   'allow-download-host': { type: 'string', multiple: true },
   'time-scale': { type: 'string' },
+  concurrency: { type: 'string' },
   force: { type: 'boolean' },
   'state-machine-arn': { type: 'string' },
   'no-wait': { type: 'boolean' },

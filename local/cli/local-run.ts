@@ -101,6 +101,7 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
         const result = await runExportLocally(input, {
           deps,
           timeScale,
+          ...(args.concurrency !== undefined && { mapConcurrency: args.concurrency }),
           runId: newRunId(),
           onProgress: (event) => {
             progress.on(event);

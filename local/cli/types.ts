@@ -32,6 +32,8 @@ export interface Args {
   input: RunInput;
   allowHosts: string[];
   timeScale?: number;
+  /** Local runs: lanes exported at once (`--concurrency`); the deployed stack uses `mapConcurrency`. */
+  concurrency?: number;
   stateMachineArn?: string;
   /** `--stop EXECUTION_ARN`: stop that execution instead of starting one. */
   stopExecutionArn?: string;

@@ -113,6 +113,8 @@ export interface RecordedRequest {
   path: string;
   /** 0 while the response head has not been written yet. */
   status: number;
+  /** When it arrived, on the emulator's clock (epoch ms). */
+  at: number;
 }
 
 export interface JobSummary {
@@ -413,7 +415,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, status: 0 };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      status: 0,
+      at: now(),
+    };
     requests.push(record);
     route(req, res, record, url).catch((err: unknown) => {
       if (res.headersSent) {
@@ -433,7 +440,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => {
+    // A run of thousands of lanes opens thousands of connections at once: a deep accept queue keeps
+    // them from waiting for SYN retries (Node's default backlog is 511).
+    server.listen({ port: opts.port, host: '127.0.0.1', backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

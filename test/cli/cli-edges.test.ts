@@ -20,7 +20,7 @@ import type { Manifest } from '#steps/finish';
 import { startS3rver } from '#test/support/s3rver';
 
 const RANGE = ['--from', '2024-05-01', '--to', '2024-05-03'];
-const EMEA = 'urn:li:salesContract:1001';
+const EMEA = 'urn:li:contract:1001';
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, more: Partial<CliIo> = {}) {
   const out: string[] = [];

@@ -95,6 +95,7 @@ describe('arguments', () => {
       '--datasets LIST',
       '--allow-download-host HOST',
       '--time-scale F',
+      '--concurrency N',
       '--force',
       '--state-machine-arn ARN',
       '--help',
@@ -106,10 +107,10 @@ describe('arguments', () => {
   });
 
   it('refuses a --contract in neither URN form, showing both accepted forms', async () => {
-    const run = await cli(['--local', '--contract', 'urn:li:organization:1']);
+    const run = await cli(['--local', '--emulator', '--contract', 'urn:li:organization:1']);
     expect(run.code).toBe(EXIT.usage);
     expect(run.err.join('\n')).toMatch(
-      /--contract: must look like urn:li:contract:<id> \(LinkedIn's form\) or urn:li:salesContract:<id> \(the seed spec's\)/,
+      /--contract urn:li:organization:1: must look like urn:li:contract:<id> \(LinkedIn's form\) or urn:li:salesContract:<id> \(the seed spec's\)/,
     );
   });
 
@@ -129,6 +130,14 @@ describe('arguments', () => {
     ['--time-scale -1', ['--local', '--time-scale=-1'], '--time-scale'],
     ['--time-scale -1 (separate value)', ['--local', '--time-scale', '-1'], '--time-scale'],
     ['--time-scale abc', ['--local', '--time-scale', 'abc'], '--time-scale'],
+    ['--concurrency 0', ['--local', '--concurrency', '0'], '--concurrency'],
+    ['--concurrency 10001', ['--local', '--concurrency', '10001'], '--concurrency'],
+    ['--concurrency 2.5', ['--local', '--concurrency', '2.5'], '--concurrency'],
+    [
+      '--concurrency in AWS mode',
+      ['--state-machine-arn', 'arn:aws:states:us-east-1:123456789012:stateMachine:X', '--concurrency', '4'],
+      'mapConcurrency',
+    ],
     ['--api-url not-a-url', ['--local', '--api-url', 'not-a-url'], '--api-url'],
     ['--local and --state-machine-arn', ['--local', '--state-machine-arn', 'arn'], '--state-machine-arn'],
     ['neither --local nor --state-machine-arn', [...RANGE], '--local'],
@@ -214,6 +223,7 @@ describe('--contract in the seed spec’s form', () => {
     const dest = await tempDir();
     const run = await cli([
       '--local',
+      '--emulator',
       '--dest',
       dest,
       ...RANGE,
@@ -249,6 +259,22 @@ describe('--local --api-url against a separately started LinkedIn', () => {
   afterAll(() => emulator.close());
   beforeEach(() => {
     for (const contract of [EMEA, AMERICAS]) for (const d of DATASETS) emulator.setScenario(contract, d, {});
+  });
+
+  it('--concurrency 1 exports one lane at a time', async () => {
+    const dest = await tempDir();
+    const jobsBefore = emulator.jobs().length;
+    const args = ['--contract', EMEA, '--contract', AMERICAS, '--datasets', 'seat', '--concurrency', '1'];
+
+    const run = await cli(api(dest, [...args, '--time-scale', '0.0005']), env);
+
+    expect(run.code).toBe(EXIT.ok);
+    const jobs = emulator.jobs().slice(jobsBefore);
+    expect(jobs.map((j) => j.contract).sort()).toEqual([EMEA, AMERICAS].sort());
+    // The second lane's job is created only after the first one's file was downloaded.
+    const download = emulator.requests.find((r) => r.path.startsWith(`/media/exports/${jobs[0]?.id}/`));
+    expect(download).toBeDefined();
+    expect(jobs[1]?.createdAt).toBeGreaterThanOrEqual(download?.at ?? Number.POSITIVE_INFINITY);
   });
 
   it('exports only the requested contract and datasets; a rerun skips them; --force exports again', async () => {

@@ -95,8 +95,8 @@ describe('LinkedInClient ↔ emulator through Prism (seed spec, --errors)', () =
       'urn:li:contract:1003',
     ]);
     expect(emulator.requests.slice(before)).toEqual([
-      { method: 'GET', path: '/v2/salesContracts', status: 200 },
-      { method: 'GET', path: '/v2/salesContracts', status: 200 },
+      { method: 'GET', path: '/v2/salesContracts', status: 200, at: expect.any(Number) },
+      { method: 'GET', path: '/v2/salesContracts', status: 200, at: expect.any(Number) },
     ]);
   });
 

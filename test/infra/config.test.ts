@@ -16,7 +16,7 @@ describe('loadConfig', () => {
       scheduleExpression: 'cron(0 7 * * ? *)',
       scheduleTimeZone: 'UTC',
       scheduleEnabled: true,
-      mapConcurrency: 4,
+      mapConcurrency: 3000,
       logRetentionDays: 30,
       logLevel: 'INFO',
       settings: parseSettings({}),
@@ -70,7 +70,7 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['mapConcurrency', '41', /mapConcurrency: .*<=40.*\(got "41"\)/],
+    ['mapConcurrency', '10001', /mapConcurrency: .*<=10000.*\(got "10001"\)/],
     ['mapConcurrency', 'four', /mapConcurrency: .*expected number/],
     ['retentionDays', '0', /retentionDays: .*>=1/],
     ['scheduleEnabled', 'yes', /scheduleEnabled: .*expected boolean/],

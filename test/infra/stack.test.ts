@@ -266,7 +266,25 @@ describe('least-privilege IAM', () => {
     }
     expect(grants(stack.exportRun.role).get('states:StartExecution')).toEqual([
       `<${logicalId(stack.exportJob)}>`,
+      `<${logicalId(stack.exportRun)}>`,
     ]);
+  });
+
+  it('lets the ExportEach Distributed Map start, follow and stop its own child executions, and read the lanes', () => {
+    const run = grants(stack.exportRun.role);
+    const self = `<${logicalId(stack.exportRun)}>`;
+    // The Map Run's children are executions of ExportRun itself (states:StartExecution on itself).
+    expect(run.get('states:StartExecution')).toContain(self);
+    const executionsOfRun = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${JSON.stringify(
+      { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId(stack.exportRun) }] }] },
+    )}`;
+    for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
+      expect(run.get(action), action).toContain(`${executionsOfRun}:*`);
+    }
+    expect(run.get('states:RedriveExecution')).toEqual([`${executionsOfRun}/ExportLanes:*`]);
+    // The ItemReader reads the lanes objects only: not the data, not the other manifests.
+    expect(run.get('s3:GetObject')).toEqual([objects('manifests').replace(/\*$/, '*/lanes.json')]);
+    expect(run.get('s3:PutObject')).toBeUndefined();
   });
 });
 
@@ -284,10 +302,16 @@ describe('state machines', () => {
 
   it('deploys exactly the definitions the local executor runs (only the ARNs differ)', () => {
     // The local runner and the workflow tests execute renderWorkflowAsl(); this ties them to the template.
-    const local = renderWorkflowAsl({ mapConcurrency: config.mapConcurrency });
+    const local = renderWorkflowAsl({
+      mapConcurrency: config.mapConcurrency,
+      bucketPrefix: config.bucketPrefix,
+    });
+    // ARNs and the bucket name are deploy-time references; everything else is the same text.
     const withoutArns = (value: unknown): unknown =>
       JSON.parse(JSON.stringify(value), (key, v) =>
-        (key === 'Resource' || key === 'StateMachineArn') && typeof v === 'string' ? '<arn>' : v,
+        (key === 'Resource' || key === 'StateMachineArn' || key === 'Bucket') && typeof v === 'string'
+          ? '<arn>'
+          : v,
       );
     expect(withoutArns(definition('ExportRun'))).toEqual(withoutArns(local.exportRun));
     expect(withoutArns(definition('ExportJob'))).toEqual(withoutArns(local.exportJob));
@@ -302,6 +326,32 @@ describe('state machines', () => {
       `<${logicalId(stack.exportJob)}>`,
     ]);
     expect(states.map(([, s]) => s.MaxConcurrency)).toContain(6);
+  });
+
+  it('ExportRun fans out over the lanes with a Distributed Map reading them from the bucket', () => {
+    const states = allStates(definition('ExportRun'));
+    const exportEach = states.find(([name]) => name === 'ExportEach')?.[1];
+    expect(exportEach).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 6,
+      ToleratedFailurePercentage: 100,
+      Label: 'ExportLanes',
+      ResultPath: null,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ItemReader: {
+        Resource: 'arn:<AWS::Partition>:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: {
+          Bucket: `<${logicalId(stack.bucket)}>`,
+          'Key.$': "States.Format('team/salesnav/{}', $.lanesKey)",
+        },
+      },
+    });
+    expect(exportEach).not.toHaveProperty('ItemsPath');
+    // Each lane child returns {}: the collected output stays far below 256 KiB.
+    const exportLane = states.find(([name]) => name === 'ExportLane')?.[1];
+    expect(exportLane).toMatchObject({ Type: 'Map', MaxConcurrency: 1, OutputPath: null, ResultPath: null });
+    expect(exportLane?.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'INLINE' } });
   });
 
   it('ExportJob splits a window by starting executions of itself, by name', () => {

@@ -114,6 +114,8 @@ export interface WorkflowEnvOptions {
   timeScale?: number;
   /** The pipeline's clock (job ages, polling deadlines). @default the wall clock */
   now?: () => Date;
+  /** Lanes exported at once. @default the executor's (the stack's default) */
+  mapConcurrency?: number;
 }
 
 export interface RunOutcome {
@@ -169,6 +171,7 @@ export async function startWorkflowEnv(options: WorkflowEnvOptions = {}): Promis
         deps,
         runId,
         timeScale: options.timeScale ?? 0.01,
+        ...(options.mapConcurrency !== undefined && { mapConcurrency: options.mapConcurrency }),
         onProgress: (event) => {
           events.push(event);
           onProgress?.(event);

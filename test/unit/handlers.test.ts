@@ -89,20 +89,19 @@ describe('PlanRun handler', () => {
       force: false,
       planned: 1,
       skipped: 0,
-      lanes: [
-        {
-          contract: 'urn:li:salesContract:77',
-          dataset: 'seat',
-          windows: [{ start: '2026-10-01', end: '2026-10-03' }],
-        },
-      ],
+      lanesKey: 'manifests/run-1/lanes.json',
+      lanes: 1,
+      toExport: 1,
     });
     expect(seen.map((r) => r.headers['x-restli-protocol-version'])).toEqual(['2.0.0']);
     expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: 'exports-bucket',
       Key: 'team/salesnav/sales-navigator/seat/contract=77/window=2026-10-01_2026-10-03/seat.csv',
     });
-    expect(putKeys()).toEqual(['team/salesnav/manifests/run-1/plan.json']);
+    expect(putKeys()).toEqual([
+      'team/salesnav/manifests/run-1/plan.json',
+      'team/salesnav/manifests/run-1/lanes.json',
+    ]);
   });
 
   it('fails invalid input with the named error Step Functions matches on, before any write', async () => {

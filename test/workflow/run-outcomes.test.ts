@@ -66,7 +66,7 @@ describe('a 401 from LinkedIn', () => {
       error: { name: 'LinkedInAuthError', message: expect.stringMatching(/expired or revoked/i) },
     });
     expect(env.emulator.requests.filter((r) => r.status === 401)).toEqual([
-      { method: 'GET', path: `/v2/salesAnalyticsExportJobs/${job?.id}`, status: 401 },
+      { method: 'GET', path: `/v2/salesAnalyticsExportJobs/${job?.id}`, status: 401, at: expect.any(Number) },
     ]);
     expect(await env.destination.read(itemKey(failedItem))).toBeUndefined();
     expect(manifest?.summary).toMatchObject({ planned: 6, exported: 5, failed: 1 });

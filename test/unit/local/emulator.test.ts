@@ -178,9 +178,9 @@ describe('authentication and protocol', () => {
     await expectError(res, 405);
     expect(res.headers.get('allow')).toBe('GET');
     expect(em.requests).toEqual([
-      { method: 'GET', path: '/v2/salesNavigatorProfileAssociations', status: 404 },
-      { method: 'GET', path: '/v1/salesContracts', status: 404 },
-      { method: 'DELETE', path: '/v2/salesContracts', status: 405 },
+      { method: 'GET', path: '/v2/salesNavigatorProfileAssociations', status: 404, at: expect.any(Number) },
+      { method: 'GET', path: '/v1/salesContracts', status: 404, at: expect.any(Number) },
+      { method: 'DELETE', path: '/v2/salesContracts', status: 405, at: expect.any(Number) },
     ]);
   });
 
@@ -316,6 +316,7 @@ describe('downloads', () => {
       method: 'GET',
       path: new URL(job.downloadUrl).pathname,
       status: 200,
+      at: expect.any(Number),
     });
   });
 

@@ -99,13 +99,16 @@ describe('checkJob', () => {
     const after = await checkJob(input, deps);
 
     expect(deps.linkedin.reads).toEqual([{ id: JOB_ID, contract: A }]);
-    expect(after).toMatchObject({ status, next: 'POLL', waitSeconds: 240, job: { id: JOB_ID, polls: 3 } });
+    // Backoff says 240 s; a 600 s old job is polled again within 10 % of its age.
+    expect(after).toMatchObject({ status, next: 'POLL', waitSeconds: 60, job: { id: JOB_ID, polls: 3 } });
     expect(after.job?.createdAt).toBe(input.job?.createdAt);
     expect(after.failure).toBeUndefined();
   });
 
   it('caps the poll delay and shortens the last wait to the deadline', async () => {
-    const capped = polling('PROCESSING', { job: { id: JOB_ID, createdAt: secondsAgo(3600), polls: 9 } });
+    const bounded = polling('PROCESSING', { job: { id: JOB_ID, createdAt: secondsAgo(3600), polls: 9 } });
+    expect((await checkJob(bounded.input, bounded.deps)).waitSeconds).toBe(360);
+    const capped = polling('PROCESSING', { job: { id: JOB_ID, createdAt: secondsAgo(20_000), polls: 20 } });
     expect((await checkJob(capped.input, capped.deps)).waitSeconds).toBe(900);
 
     const last = polling('PROCESSING', {

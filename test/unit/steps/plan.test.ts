@@ -9,6 +9,7 @@ import {
 import type { ItemRecord } from '#common/model';
 import type { SettingsInput } from '#common/settings';
 import { parseRunInput, planRun, resolveRange, splitRange } from '#steps/plan';
+import type { Lane } from '#steps/state';
 import { contract, FakeLinkedIn, fakeDeps } from '#test/support/fake-linkedin';
 
 const A = 'urn:li:contract:A';
@@ -186,6 +187,9 @@ describe('planRun', () => {
     return fakeDeps({ now: STARTED_AT, linkedin, ...(settings && { settings }) });
   }
   const event = (input: unknown) => ({ input, runId: 'run-1', startedAt: STARTED_AT });
+  /** The lanes PlanRun stored for the ExportEach ItemReader (a JSON array). */
+  const storedLanes = (deps: ReturnType<typeof setup>) =>
+    deps.store.json<Lane[]>('manifests/run-1/lanes.json');
 
   it('plans the default window for every reportable contract and every dataset, and stores the plan', async () => {
     const deps = setup();
@@ -197,17 +201,21 @@ describe('planRun', () => {
     expect(output).toEqual({
       runId: 'run-1',
       force: false,
-      lanes: [
-        lane(A, 'seat'),
-        lane(A, 'activity'),
-        lane(A, 'activityOutcome'),
-        lane(B, 'seat'),
-        lane(B, 'activity'),
-        lane(B, 'activityOutcome'),
-      ],
+      lanesKey: 'manifests/run-1/lanes.json',
+      lanes: 6,
+      toExport: 6,
       planned: 6,
       skipped: 0,
     });
+    // Consecutive lanes are different contracts.
+    expect(storedLanes(deps)).toEqual([
+      lane(A, 'seat'),
+      lane(B, 'seat'),
+      lane(A, 'activity'),
+      lane(B, 'activity'),
+      lane(A, 'activityOutcome'),
+      lane(B, 'activityOutcome'),
+    ]);
     expect(deps.store.json('manifests/run-1/plan.json')).toEqual({
       version: 1,
       runId: 'run-1',
@@ -216,11 +224,13 @@ describe('planRun', () => {
       contracts: [A, B],
       datasets: ['seat', 'activity', 'activityOutcome'],
       force: false,
-      items: output.lanes.map((l) => ({ contract: l.contract, dataset: l.dataset, ...window })),
+      items: [A, B].flatMap((c) =>
+        ['seat', 'activity', 'activityOutcome'].map((dataset) => ({ contract: c, dataset, ...window })),
+      ),
       source: 'linkedin',
       apiHost: 'api.linkedin.com',
     });
-    expect(deps.store.keys()).toEqual(['manifests/run-1/plan.json']);
+    expect(deps.store.keys()).toEqual(['manifests/run-1/lanes.json', 'manifests/run-1/plan.json']);
   });
 
   it('plans a long range as lanes per contract × dataset with their windows in order', async () => {
@@ -232,10 +242,11 @@ describe('planRun', () => {
     );
 
     const windows = splitRange('2025-01-01', '2026-01-01');
-    expect(output.lanes).toEqual([
+    expect(output).toMatchObject({ lanes: 4, toExport: 20 });
+    expect(storedLanes(deps)).toEqual([
       { contract: B, dataset: 'activity', windows },
-      { contract: B, dataset: 'seat', windows },
       { contract: A, dataset: 'activity', windows },
+      { contract: B, dataset: 'seat', windows },
       { contract: A, dataset: 'seat', windows },
     ]);
     expect(output.planned).toBe(20);
@@ -268,7 +279,8 @@ describe('planRun', () => {
       deps,
     );
 
-    expect(output.lanes).toEqual([
+    expect(output).toMatchObject({ lanes: 1, toExport: 2 });
+    expect(storedLanes(deps)).toEqual([
       {
         contract: A,
         dataset: 'seat',
@@ -314,13 +326,14 @@ describe('planRun', () => {
     const real = setup();
     seed(real);
     const forReal = await planRun(event(input), real);
-    expect(forReal.lanes.map((l) => l.contract)).toEqual([B]); // the emulator's object is exported again
+    expect(forReal.lanes).toBe(1);
+    expect(real.store.json<Lane[]>(forReal.lanesKey).map((l) => l.contract)).toEqual([B]); // the emulator's object is exported again
     expect(forReal.skipped).toBe(1);
 
     const demo = setup();
     seed(demo);
     const forDemo = await planRun(event(input), { ...demo, source: 'emulator' });
-    expect(forDemo.lanes.map((l) => l.contract)).toEqual([A]);
+    expect(demo.store.json<Lane[]>(forDemo.lanesKey).map((l) => l.contract)).toEqual([A]);
     expect(demo.store.json<{ source: string }>('manifests/run-1/plan.json').source).toBe('emulator');
   });
 
@@ -331,10 +344,13 @@ describe('planRun', () => {
     const output = await planRun(event({ contracts: [A], datasets: ['seat'], force: true }), deps);
 
     expect(output).toMatchObject({ force: true, planned: 1, skipped: 0 });
-    expect(output.lanes).toEqual([
+    expect(storedLanes(deps)).toEqual([
       { contract: A, dataset: 'seat', windows: [{ start: '2026-03-08', end: '2026-03-09' }] },
     ]);
-    expect(deps.store.keys('manifests/')).toEqual(['manifests/run-1/plan.json']);
+    expect(deps.store.keys('manifests/')).toEqual([
+      'manifests/run-1/lanes.json',
+      'manifests/run-1/plan.json',
+    ]);
   });
 
   it('names the requested contract that cannot be exported', async () => {
@@ -400,7 +416,7 @@ describe('planRun', () => {
       deps,
     );
 
-    expect(output.lanes.map((l) => l.contract)).toEqual([A, B]);
+    expect(deps.store.json<Lane[]>(output.lanesKey).map((l) => l.contract)).toEqual([A, B]);
     expect(output.planned).toBe(2);
     expect(deps.linkedin.listCalls).toBe(1);
   });
@@ -411,7 +427,7 @@ describe('planRun', () => {
 
     const output = await planRun(event({ contracts: ['urn:li:salesContract:A'], datasets: ['seat'] }), deps);
 
-    expect(output).toMatchObject({ planned: 1, skipped: 1, lanes: [] });
+    expect(output).toMatchObject({ planned: 1, skipped: 1, lanes: 0 });
     expect(
       deps.store.json<ItemRecord>('manifests/run-1/items/seat-A-2026-03-08_2026-03-09.json'),
     ).toMatchObject({
@@ -425,8 +441,9 @@ describe('planRun', () => {
       contract('A'),
       { contract: 'urn:li:salesContract:A', name: 'A again', hasReportingAccess: true },
     ]);
-    const output = await planRun(event({ datasets: ['seat'] }), fakeDeps({ now: STARTED_AT, linkedin }));
-    expect(output.lanes.map((l) => l.contract)).toEqual([A]);
+    const deps = fakeDeps({ now: STARTED_AT, linkedin });
+    const output = await planRun(event({ datasets: ['seat'] }), deps);
+    expect(deps.store.json<Lane[]>(output.lanesKey).map((l) => l.contract)).toEqual([A]);
   });
 
   it('fails as a configuration problem when the token has no reportable contract', async () => {
@@ -470,12 +487,32 @@ describe('planRun', () => {
     expect(output.planned).toBe(5);
   });
 
-  it('refuses a plan over maxItemsPerRun once discovered contracts multiply it', async () => {
-    const deps = setup({ maxItemsPerRun: 5 });
+  it('refuses a backfill over maxItemsPerRun once discovered contracts multiply it', async () => {
+    const deps = setup({ maxItemsPerRun: 7 });
 
-    // 2 reportable contracts × 3 datasets × 1 window = 6.
-    await expect(planRun(event({}), deps)).rejects.toThrow(PlanTooLargeError);
+    // 2 reportable contracts × 3 datasets × 2 windows = 12.
+    await expect(planRun(event({ from: '2025-01-01', to: '2025-05-01' }), deps)).rejects.toThrow(
+      PlanTooLargeError,
+    );
     expect(deps.linkedin.listCalls).toBe(1);
     expect(deps.store.keys()).toEqual([]);
+  });
+
+  it('never refuses a one-window run (the daily schedule), whatever the number of contracts', async () => {
+    const contracts = Array.from({ length: 1000 }, (_, i) => contract(String(i + 1)));
+    const deps = fakeDeps({
+      now: STARTED_AT,
+      linkedin: new FakeLinkedIn(contracts),
+      settings: { maxItemsPerRun: 5 },
+    });
+
+    const output = await planRun(event({}), deps);
+
+    expect(output).toMatchObject({ lanes: 3000, toExport: 3000, planned: 3000, skipped: 0 });
+    const lanes = deps.store.json<Lane[]>('manifests/run-1/lanes.json');
+    expect(lanes).toHaveLength(3000);
+    for (let i = 1; i < lanes.length; i++) {
+      expect(lanes[i]?.contract, `lanes ${i - 1} and ${i}`).not.toBe(lanes[i - 1]?.contract);
+    }
   });
 });

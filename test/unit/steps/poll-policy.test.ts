@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '#common/settings';
-import { jobRetryDelaySeconds, nextPollWait, pollDelaySeconds } from '#steps/poll-policy';
+import {
+  jobRetryDelaySeconds,
+  latencyBoundSeconds,
+  nextPollWait,
+  pollDelaySeconds,
+} from '#steps/poll-policy';
 
 const { poll, jobRetry } = parseSettings({});
 
@@ -22,10 +27,31 @@ describe('pollDelaySeconds', () => {
 });
 
 describe('nextPollWait', () => {
-  it('is the backoff delay while the deadline is far', () => {
+  it('is the backoff delay while the deadline is far and the latency bound allows it', () => {
     expect(nextPollWait(0, 0, poll)).toBe(30);
-    expect(nextPollWait(3, 1000, poll)).toBe(240);
-    expect(nextPollWait(10, 3600, poll)).toBe(900);
+    expect(nextPollWait(1, 90, poll)).toBe(60);
+    expect(nextPollWait(3, 5000, poll)).toBe(240);
+    expect(nextPollWait(10, 12_000, poll)).toBe(900);
+  });
+
+  it('never waits longer than max(60 s, 10 % of the job age): a finished job is noticed that soon', () => {
+    expect(nextPollWait(3, 1000, poll)).toBe(100);
+    expect(nextPollWait(10, 3600, poll)).toBe(360);
+    expect(nextPollWait(5, 300, poll)).toBe(60);
+    // Whatever the poll count and age, a job finishing right after a poll at age a is seen within the bound.
+    for (let age = 0; age < 21_000; age += 7) {
+      for (const polls of [0, 3, 8, 20]) {
+        const wait = nextPollWait(polls, age, poll) ?? 0;
+        expect(wait).toBeLessThanOrEqual(Math.max(60, 0.1 * age));
+      }
+    }
+  });
+
+  it('takes the floor and the fraction from the settings', () => {
+    const tight = { ...poll, latencyFloorSeconds: 5, latencyFraction: 0.02 };
+    expect(latencyBoundSeconds(100, tight)).toBe(5);
+    expect(latencyBoundSeconds(1000, tight)).toBe(20);
+    expect(nextPollWait(10, 1000, tight)).toBe(20);
   });
 
   it('shortens the last wait so the final poll lands on the deadline', () => {
