@@ -1,6 +1,6 @@
 // The ExportCrmJob state machine: one CRM data validation export from job creation to a moved cursor.
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -163,53 +163,4 @@ export function buildExportCrmJobDefinition(parent: Construct, fns: CrmWorkflowF
   copyPart.next(route);
 
   return createJob.next(waitForJob);
-}
-
-/** The rendered ExportCrmJob ASL, and the literal ARNs of its functions. */
-export interface CrmWorkflowAsl {
-  exportCrmJob: { StartAt: string; States: Record<string, unknown>; [key: string]: unknown };
-  arns: { functions: Record<keyof CrmWorkflowFunctions, string>; exportCrmJob: string };
-}
-
-const LOCAL_ACCOUNT = '123456789012';
-const LOCAL_REGION = 'us-east-1';
-const FUNCTION_NAMES: Record<keyof CrmWorkflowFunctions, string> = {
-  createCrmJob: 'CreateCrmJob',
-  checkCrmJob: 'CheckCrmJob',
-  copyCrmPart: 'CopyCrmPart',
-  commitCrmExport: 'CommitCrmExport',
-  recordCrmFailure: 'RecordCrmFailure',
-};
-
-/**
- * Renders ExportCrmJob from the builder the stack uses, with literal function ARNs, so it runs unchanged
- * outside AWS (the local executor, tests). It holds no CloudFormation intrinsic; one would be a bug.
- */
-export function renderCrmWorkflowAsl(): CrmWorkflowAsl {
-  const stack = new Stack(new App(), 'RenderCrm', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
-  const functions = Object.fromEntries(
-    Object.entries(FUNCTION_NAMES).map(([key, name]) => [
-      key,
-      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
-    ]),
-  ) as Record<keyof CrmWorkflowFunctions, string>;
-  const fns = Object.fromEntries(
-    Object.entries(functions).map(([key, arn]) => [
-      key,
-      lambda.Function.fromFunctionAttributes(stack, key, { functionArn: arn, sameEnvironment: true }),
-    ]),
-  ) as unknown as CrmWorkflowFunctions;
-  const chain = buildExportCrmJobDefinition(stack, fns);
-  const asl = stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson());
-  const text = JSON.stringify(asl);
-  if (/"(?:Ref|Fn::[A-Za-z]+)"/.test(text)) {
-    throw new Error(`unresolvable reference in the rendered ExportCrmJob definition: ${text.slice(0, 200)}`);
-  }
-  return {
-    exportCrmJob: asl as CrmWorkflowAsl['exportCrmJob'],
-    arns: {
-      functions,
-      exportCrmJob: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:ExportCrmJob`,
-    },
-  };
 }

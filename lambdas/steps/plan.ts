@@ -1,7 +1,7 @@
 // Step PlanRun: validates the execution input, finds the contracts and plans the items per lane.
 import { z } from 'zod';
 import { mapLimit } from '#common/concurrency';
-import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
+import { CRM_DATASET, CrmInstanceUrnSchema, CrmItemSchema } from '#common/crm';
 import { addDays, daysBetween, utcDay } from '#common/days';
 import {
   ConfigurationError,
@@ -22,6 +22,8 @@ import {
 } from '#common/model';
 import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
 import { apiHostOf, isCovered, sourceOf } from './coverage.ts';
+import { planCrmItems } from './crm/job.ts';
+import { crmInstancesOfRun } from './crm/run.ts';
 import type { Deps } from './deps.ts';
 import type { Lane, PlanOutput } from './state.ts';
 
@@ -95,6 +97,8 @@ export const PlanDocumentSchema = z.object({
   source: z.enum(['linkedin', 'emulator']).optional(),
   /** Host of the API the run read from. */
   apiHost: z.string().optional(),
+  /** The CRM data validation exports of the run, one per instance (absent when the family is off). */
+  crmItems: z.array(CrmItemSchema).optional(),
 });
 export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
 
@@ -236,6 +240,13 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     (item) => deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
   );
 
+  // The CRM family: one item per instance, from its cursor (none when the family is off).
+  const crmItems = await planCrmItems(
+    crmInstancesOfRun(input, deps.settings),
+    new Date(event.startedAt),
+    deps,
+  );
+
   const plan: PlanDocument = {
     version: 1,
     runId: event.runId,
@@ -247,6 +258,7 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     items,
     source,
     apiHost: apiHostOf(deps),
+    ...(crmItems.length > 0 && { crmItems }),
   };
   await deps.store.putJson(planKey(event.runId), plan);
 
@@ -262,6 +274,7 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     toExport: items.length - skipped,
     planned: items.length,
     skipped,
+    ...(crmItems.length > 0 && { crmItems }),
   };
 }
 

@@ -4,7 +4,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CrmCursor, type CrmItemRecord, crmInstanceKey } from '#common/crm';
 import { DAY_MS } from '#common/days';
-import { CRM_STATE, renderCrmWorkflowAsl } from '#lib/crm-workflow';
+import { CRM_STATE } from '#lib/crm-workflow';
+import { renderWorkflowAsl } from '#lib/workflow';
 import { localDeps } from '#local/deps';
 import { CRM_CSV_HEADER, DEFAULT_CRM_INSTANCE } from '#local/emulator/crm';
 import { type Emulator, type EmulatorOptions, startEmulator } from '#local/emulator/server';
@@ -23,7 +24,7 @@ import {
 
 const INSTANCE = DEFAULT_CRM_INSTANCE;
 const KEY = crmInstanceKey(INSTANCE);
-const asl = renderCrmWorkflowAsl();
+const asl = renderWorkflowAsl();
 
 let emulator: Emulator | undefined;
 let destination: Destination | undefined;
