@@ -484,6 +484,6 @@ describe('bundled handlers', () => {
         message: expect.stringContaining('received an invalid event'),
       });
     }
-    expect(handlers).toHaveLength(6);
+    expect(handlers).toHaveLength(11); // six analytics functions and five CRM ones
   });
 });
