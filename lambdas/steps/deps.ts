@@ -13,4 +13,9 @@ export interface Deps {
   linkedin: LinkedInApi;
   store: ObjectStore;
   now: () => Date;
+  /**
+   * The LinkedIn access token, for the one case a download host may want it (a 401 to a fresh URL
+   * from an https LinkedIn host). Absent: such a download fails with DownloadAuthError.
+   */
+  getToken?: () => Promise<string>;
 }

@@ -9,7 +9,7 @@ import {
 } from '#common/errors';
 import type { ExportItem, ItemRecord, ItemStatus } from '#common/model';
 import { itemKey, itemRecordKey } from '#storage/keys';
-import { copyExportToStore } from './copy.ts';
+import { type CopyNotes, copyExport } from './copy.ts';
 import type { Deps } from './deps.ts';
 import { jobRetryDelaySeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
 import type { ItemState } from './state.ts';
@@ -141,11 +141,11 @@ async function splitState(state: ItemState, jobId: number, deps: Deps): Promise<
 export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemState> {
   if (!state.job) throw new InvalidInputError('CopyToS3 needs a completed job: the state has none');
   const key = itemKey(state.item);
-  const copied = await copyExportToStore(
+  const { result: copied, notes } = await copyExport(
     { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId } },
     deps,
   );
-  await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows });
+  await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows, ...notes });
   return {
     ...clearStep(state),
     next: 'DONE',
@@ -195,7 +195,7 @@ async function writeRecord(
   deps: Deps,
   state: ItemState,
   status: ItemStatus,
-  extra: Pick<ItemRecord, 'bytes' | 'rows' | 'error'>,
+  extra: Pick<ItemRecord, 'bytes' | 'rows' | 'error'> & CopyNotes,
 ): Promise<void> {
   const { item } = state;
   const record: ItemRecord = {
