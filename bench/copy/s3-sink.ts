@@ -28,7 +28,8 @@ interface Upload {
  * S3 on loopback that keeps nothing but counts: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
  * AbortMultipartUpload and PutObject (path-style), bodies plain or aws-chunked (with a checksum trailer).
  * Like S3 it answers 400 BadDigest when a part's or the whole object's CRC32 does not match the bytes. Any
- * credentials are accepted; signatures are not checked. HEAD/GET of an object is a 404 (nothing is kept).
+ * credentials are accepted; signatures are not checked. HEAD of an uploaded object gives its size; GET is a
+ * 404 (nothing is kept).
  */
 export async function startS3Sink(port = 0): Promise<S3Sink> {
   const uploads = new Map<string, Upload>();
@@ -112,6 +113,17 @@ export async function startS3Sink(port = 0): Promise<S3Sink> {
       return void res.end();
     }
     await receive(req);
+    const object = objects.get(id);
+    if (req.method === 'HEAD' && object) {
+      // What a client checks after an upload (rclone does): the size, and an ETag that is no MD5.
+      res.writeHead(200, {
+        'content-length': object.bytes,
+        etag: `"${Buffer.from(object.crc32, 'base64').toString('hex').padEnd(32, '0')}-1"`,
+        'last-modified': new Date().toUTCString(),
+        'content-type': 'text/csv',
+      });
+      return void res.end();
+    }
     if (!key)
       return xml(
         res,

@@ -271,7 +271,8 @@ class CsvCounter extends Transform {
     private readonly expectedRows: number | undefined,
     readonly scanner: CsvScanner,
   ) {
-    super();
+    // 1 MiB each side (not 16 KiB): fewer pauses between the socket, the scan and the upload.
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   get rows(): number {
