@@ -1,11 +1,9 @@
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DATASETS } from '#common/model';
+import { crc32Base64 } from '#storage/checksum';
 import { itemKey } from '#storage/keys';
 import {
-import { crc32 } from 'node:zlib';
-
-import { crc32Base64 } from '#storage/checksum';
-
   CONTRACT_NO_ACCESS,
   DESTINATIONS,
   FROM,
