@@ -175,6 +175,7 @@ export async function uploadStream(
 
 /** Signs the request without hashing its body: its signed CRC32 header is what S3 verifies it by. */
 function unsignedPayload<C extends UploadPartCommand | PutObjectCommand>(command: C): C {
+  // Both commands have the same stack; typed as one of them so that `add` resolves to one overload.
   (command as UploadPartCommand).middlewareStack.add(
     (next) => (args) => {
       const request = args.request as { headers?: Record<string, string> };
