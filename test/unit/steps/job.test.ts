@@ -570,6 +570,7 @@ describe('copyToStore', () => {
       key: KEY,
       bytes,
       rows: 2,
+      rowCount: 2,
       jobIds: [JOB_ID],
       attempts: 1,
       finishedAt: NOW,
