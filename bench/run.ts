@@ -1,4 +1,4 @@
-// Benchmarks (`npm run bench`): makespan at scale, transitions per item and notice latency, streaming-copy memory.
+// Benchmarks (`npm run bench`): makespan at scale, transitions per item and notice latency, and the copy against rclone and the AWS CLI.
 /**
  * `npm run bench`: measurements, never pass/fail tests.
  *   1. Scale: makespan of a one-day run (every dataset of N contracts) through the real definitions
@@ -6,8 +6,9 @@
  *      of a single lane: about 1 when every lane runs at once (goal ≤ 1.5 at every size).
  *   2. Step Functions cost and polling latency: state transitions (what Standard workflows bill) per
  *      exported item, and how long after completion a job was noticed.
- *   3. Streaming copy: throughput and peak memory of CopyToS3's core on a large CSV, to show memory
- *      stays flat whatever the file size (no buffering, no /tmp).
+ *   3. Copy: CopyToS3's core, bundled as Lambda runs it, against `rclone copyurl` and
+ *      `curl | aws s3 cp -` into a discard S3 sink, and against `curl -o` into a folder (bench/copy/):
+ *      throughput, CPU per GiB and peak memory (flat whatever the file size).
  * Time is scaled: Wait states and Retry intervals are multiplied by the time scale, and the emulator
  * and the steps share a clock that runs 1/scale times faster than real time, so jobs age and are
  * polled as on AWS (the polling policy depends on a job's age). `BENCH_SIZES=2,40` and
@@ -15,18 +16,15 @@
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logger } from '#common/powertools';
 import { parseSettings } from '#common/settings';
-import type { LinkedInApi } from '#linkedin/api';
 import { localDeps } from '#local/deps';
 import { startEmulator } from '#local/emulator/server';
 import { runExportLocally } from '#local/executor';
 import { FolderStore } from '#local/folder-store';
-import { copyExportToStore } from '#steps/copy';
+import { CACHE_DIR, copyBenchmark } from './copy/compare.ts';
 
 logger.setLogLevel('SILENT');
 const PRICE_PER_1000_TRANSITIONS = 0.025; // USD, Step Functions Standard (us-east-1)
@@ -165,84 +163,6 @@ async function scaleRows(sizes: number[], timeScale: number): Promise<string[][]
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
-async function copyThroughput(megabytes: number): Promise<string[]> {
-  const line = Buffer.from(
-    '1234567890,PROFILE_VIEWED,10-01-2026 12:00:00 UTC,98765,member-identity-key-abcdef\n',
-  );
-  const rows = Math.ceil((megabytes * 1024 * 1024) / line.length);
-  const header = Buffer.from('activityId,activityType,createdAt,seatId,memberIdentityKey\n');
-  const total = header.length + rows * line.length;
-  const chunk = Buffer.concat(Array.from({ length: 1024 }, () => line));
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/csv', 'content-length': total });
-    res.write(header);
-    let left = rows;
-    const pump = (): void => {
-      while (left > 0) {
-        const n = Math.min(1024, left);
-        left -= n;
-        if (!res.write(n === 1024 ? chunk : chunk.subarray(0, n * line.length))) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      res.end();
-    };
-    pump();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  const dir = await mkdtemp(join(tmpdir(), 'bench-copy-'));
-  const linkedin: LinkedInApi = {
-    listContracts: async () => [],
-    createExportJob: async () => ({ id: 1, status: 'ENQUEUED' }),
-    getExportJob: async () => ({
-      id: 1,
-      status: 'COMPLETED',
-      downloadUrl: `http://127.0.0.1:${port}/export.csv?sig=secret`,
-      expireAt: Date.now() + 3_600_000,
-      rowCount: rows,
-    }),
-  };
-  let peakRss = 0;
-  const baseline = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 20);
-  const started = process.hrtime.bigint();
-  try {
-    const result = await copyExportToStore(
-      {
-        item: {
-          contract: 'urn:li:salesContract:1',
-          dataset: 'activity',
-          start: '2026-10-01',
-          end: '2026-10-02',
-        },
-        jobId: 1,
-        key: 'bench/activity.csv',
-      },
-      {
-        linkedin,
-        store: new FolderStore(dir),
-        settings: parseSettings({ allowedDownloadHosts: ['127.0.0.1'] }),
-        now: () => new Date(),
-      },
-    );
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return [
-      `${megabytes} MiB`,
-      result.rows.toLocaleString('en-US'),
-      `${(result.bytes / 1024 / 1024 / seconds).toFixed(0)} MiB/s`,
-      `${((peakRss - baseline) / 1024 / 1024).toFixed(0)} MiB`,
-    ];
-  } finally {
-    clearInterval(sampler);
-    server.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 function print(title: string, header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const fmt = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
@@ -250,33 +170,51 @@ function print(title: string, header: string[], rows: string[][]): void {
   for (const row of rows) console.log(fmt(row));
 }
 
+// `npm run bench -- [scale] [sfn] [copy] [--sizes 1,3] [--runs 3]`: every section by default.
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+};
+const sections = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const wants = (section: string) => sections.length === 0 || sections.includes(section);
+
 const sizes = (process.env.BENCH_SIZES ?? '2,40,300,1000').split(',').map(Number);
 const scale = Number(process.env.BENCH_TIME_SCALE ?? 0.1);
-print(
-  `Scale: one-day run, every dataset of N contracts, 20-minute LinkedIn jobs (5 queued + 15 processing), default lane concurrency; time scale ${scale}`,
-  ['contracts', 'lanes', 'makespan', 'makespan ÷ one lane', 'peak RSS of the local run'],
-  await scaleRows(sizes, scale),
-);
-print(
-  'Step Functions transitions per item and notice latency (1 day × 2 contracts × 3 datasets; LinkedIn timings as listed)',
-  [
-    'LinkedIn job time',
-    'items',
-    'transitions/item',
-    'polls/item',
-    'worst notice latency',
-    'bound max(60 s, 10 %)',
-    'cost/1000 items',
-    'cost/month (daily)',
-  ],
-  [
-    await transitionsPerItem('3 min (1 queued + 2 processing)', 60, 120, 0.01),
-    await transitionsPerItem('30 min (10 queued + 20 processing)', 600, 1200, 0.005),
-    await transitionsPerItem('3 h (1 h queued + 2 h processing)', 3600, 7200),
-  ],
-);
-print(
-  'Streaming copy (CopyToS3 core → local folder)',
-  ['file', 'rows', 'throughput', 'peak RSS growth'],
-  [await copyThroughput(64), await copyThroughput(512)],
-);
+if (wants('scale')) {
+  print(
+    `Scale: one-day run, every dataset of N contracts, 20-minute LinkedIn jobs (5 queued + 15 processing), default lane concurrency; time scale ${scale}`,
+    ['contracts', 'lanes', 'makespan', 'makespan ÷ one lane', 'peak RSS of the local run'],
+    await scaleRows(sizes, scale),
+  );
+}
+if (wants('sfn')) {
+  print(
+    'Step Functions transitions per item and notice latency (1 day × 2 contracts × 3 datasets; LinkedIn timings as listed)',
+    [
+      'LinkedIn job time',
+      'items',
+      'transitions/item',
+      'polls/item',
+      'worst notice latency',
+      'bound max(60 s, 10 %)',
+      'cost/1000 items',
+      'cost/month (daily)',
+    ],
+    [
+      await transitionsPerItem('3 min (1 queued + 2 processing)', 60, 120, 0.01),
+      await transitionsPerItem('30 min (10 queued + 20 processing)', 600, 1200, 0.005),
+      await transitionsPerItem('3 h (1 h queued + 2 h processing)', 3600, 7200),
+    ],
+  );
+}
+if (wants('copy')) {
+  const tables = await copyBenchmark({
+    sizesGiB: (flag('--sizes') ?? '1,3').split(',').map(Number),
+    runs: Number(flag('--runs') ?? 3),
+  });
+  for (const table of tables) print(table.title, table.header, table.rows);
+  console.log(
+    `\nCPU s/GiB: user + system of every process of the contestant (curl and aws together); peak RSS: its largest process.\nSource and sink run in their own processes and are not counted. Files are cached in ${CACHE_DIR}.`,
+  );
+}

@@ -37,6 +37,7 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
       maxRetryAfterSeconds: settings.maxInProcessRetryAfterSeconds,
     }),
     now: () => new Date(),
+    getToken,
   };
   return cached;
 }

@@ -12,14 +12,16 @@ export function localDeps(opts: {
   store: ObjectStore;
   now?: () => Date;
 }): Deps {
+  const getToken = staticTokenProvider(opts.token);
   return {
     settings: opts.settings,
     store: opts.store,
     linkedin: new LinkedInClient({
       baseUrl: opts.settings.apiBaseUrl,
-      getToken: staticTokenProvider(opts.token),
+      getToken,
       maxRetryAfterSeconds: opts.settings.maxInProcessRetryAfterSeconds,
     }),
     now: opts.now ?? (() => new Date()),
+    getToken,
   };
 }

@@ -11,6 +11,8 @@ import type { ObjectStore } from '#storage/store';
 const TEMP_SUFFIX = '.partial';
 /** `.<file>.metadata.json` next to an object holds its metadata (what S3 keeps as `x-amz-meta-*`). */
 const METADATA_SUFFIX = '.metadata.json';
+/** Bytes queued for the disk while the next ones arrive (the default 16 KiB serialises reads and writes). */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * An `ObjectStore` on a local folder: every object is a plain file at its key, so the CSVs open
@@ -122,7 +124,10 @@ export class FolderStore implements ObjectStore {
     const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}${TEMP_SUFFIX}`);
     try {
       await mkdir(dirname(target), { recursive: true });
-      const written = pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+      const written = pipeline(
+        body,
+        createWriteStream(temp, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES }),
+      );
       body.off('error', hold);
       await written;
       const { size } = await stat(temp);

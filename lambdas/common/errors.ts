@@ -94,6 +94,16 @@ export class DownloadUrlExpiredError extends NamedError {
   }
 }
 
+/**
+ * A LinkedIn download host answered 401 to a fresh URL, and again when asked with the LinkedIn token.
+ * Never retried: the token's access (or LinkedIn's download service) needs a human look.
+ */
+export class DownloadAuthError extends NamedError {
+  constructor(message: string) {
+    super('DownloadAuthError', message);
+  }
+}
+
 /** The body ended early, or its size differs from Content-Length. Retried (the upload is aborted). */
 export class DownloadIncompleteError extends NamedError {
   constructor(message: string) {

@@ -91,6 +91,26 @@ export type ItemStatus = (typeof ITEM_STATUSES)[number];
 export const ErrorInfoSchema = z.object({ name: z.string(), message: z.string() });
 
 /**
+ * The stored object's checksum, as the store verified it (S3 checks every part's CRC32 and the
+ * whole object's): a consumer checks a downloaded file by its CRC32 (base64 of the 4 big-endian bytes).
+ */
+export const ObjectChecksumSchema = z.object({
+  algorithm: z.literal('CRC32'),
+  type: z.literal('FULL_OBJECT'),
+  value: z.string(),
+});
+
+/** An activity file's `createdAt` range, read while copying (ISO 8601 UTC), against its window. */
+export const CreatedAtRangeSchema = z.object({
+  earliest: z.string().optional(),
+  latest: z.string().optional(),
+  /** Rows whose createdAt is before the window's start or at/after its end. */
+  outsideWindow: z.number().int().nonnegative(),
+  /** Rows whose createdAt is missing or not `MM-DD-YYYY HH:MM:SS`. */
+  unreadable: z.number().int().nonnegative(),
+});
+
+/**
  * The full outcome of one item, stored at `manifests/<runId>/items/<itemId>.json` by whichever
  * step finished the item, and copied into the run manifest by FinishRun. Public: fields are only added.
  */
@@ -102,6 +122,14 @@ export const ItemRecordSchema = z.object({
   key: z.string(),
   bytes: z.number().int().nonnegative().optional(),
   rows: z.number().int().nonnegative().optional(),
+  /** LinkedIn's `rowCount` for the job, when it reported one; `rows` is what the copy counted. */
+  rowCount: z.number().int().nonnegative().optional(),
+  /** EXPORTED to S3: the object's checksum, verified by S3 on upload. */
+  checksum: ObjectChecksumSchema.optional(),
+  /** activity exports: the createdAt range found while copying. */
+  createdAt: CreatedAtRangeSchema.optional(),
+  /** What the copy noticed without failing the item (a rowCount mismatch, rows outside the window). */
+  warnings: z.array(z.string()).optional(),
   jobIds: z.array(z.number().int()),
   attempts: z.number().int().nonnegative(),
   error: ErrorInfoSchema.optional(),

@@ -46,6 +46,11 @@ export function assertAllowedDownloadUrl(url: string, allowedHosts: readonly str
   return parsed;
 }
 
+/** Whether `hostname` is under one of LinkedIn's own domains (linkedin.com, licdn.com). */
+export function isLinkedInHost(hostname: string): boolean {
+  return hostMatches(normalizeHost(hostname), LINKEDIN_HOSTS);
+}
+
 function normalizeHost(host: string): string {
   return host
     .trim()

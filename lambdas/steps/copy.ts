@@ -1,18 +1,28 @@
 // Step CopyToS3: streams a finished export from its download URL into the store, verified.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { z } from 'zod';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { Transform, type TransformCallback } from 'node:stream';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CsvScanner, type TimestampRange } from '#common/csv-scan';
+import { dayToMs } from '#common/days';
 import {
+  DownloadAuthError,
   DownloadIncompleteError,
   DownloadUrlExpiredError,
-  DownloadUrlRejectedError,
   ExportJobFailedError,
-  LinkedInRequestError,
   LinkedInResponseError,
 } from '#common/errors';
-import type { ExportItem } from '#common/model';
-import { logger } from '#common/powertools';
+import type { ExportItem, ItemRecord } from '#common/model';
+import { logger, metrics } from '#common/powertools';
 import type { ExportJob } from '#linkedin/api';
-import { assertAllowedDownloadUrl, redactUrl } from '#linkedin/download-hosts';
+import {
+  type DownloadOptions,
+  describe,
+  mayCarryToken,
+  type OpenedDownload,
+  openDownload,
+} from '#linkedin/download';
+import { redactUrl } from '#linkedin/download-hosts';
 import type { Deps } from './deps.ts';
 
 export interface CopyInput {
@@ -33,56 +43,122 @@ export interface CopyResult {
   expectedRows?: number;
 }
 
-export type CopyDeps = Pick<Deps, 'linkedin' | 'store' | 'settings' | 'now'>;
+/** What the item record notes about a copy, beyond bytes and rows. */
+export type CopyNotes = Pick<ItemRecord, 'rowCount' | 'checksum' | 'createdAt' | 'warnings'>;
+
+export type CopyDeps = Pick<Deps, 'linkedin' | 'store' | 'settings' | 'now' | 'getToken'> & {
+  /** How downloads connect; default a fresh connection per request (tests route LinkedIn hosts locally). */
+  downloadAgents?: { http?: HttpAgent; https?: HttpsAgent };
+};
 
 /** A URL that expires within this margin is refreshed before use. */
 const URL_EXPIRY_MARGIN_MS = 60_000;
-const MAX_REDIRECTS = 3;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** What an expired or revoked signed URL answers. */
-const REFUSED_STATUSES = new Set([401, 403, 410]);
-
-const ContentLengthSchema = z.coerce.number().int().nonnegative();
+/** The column of an activity export that the window self-check reads (LinkedIn's exports schema). */
+const ACTIVITY_TIME_COLUMN = 'createdAt';
 
 type CompletedJob = ExportJob & { downloadUrl: string };
 
 /**
  * The CopyToS3 core: streams a COMPLETED export job's CSV into `deps.store` at `input.key`, in
- * constant memory, counting bytes and data rows on the way. The object appears only when whole and
- * verified (Content-Length, LinkedIn's rowCount); otherwise the upload is aborted and nothing is left.
- * An expired download URL is refreshed by re-reading the job (never by creating a new one).
+ * constant memory, counting bytes and data rows on the way. The object appears only when whole
+ * (Content-Length); otherwise the upload is aborted and nothing is left. An expired download URL is
+ * refreshed by re-reading the job (never by creating a new one).
  *
  * @throws ExportJobFailedError, LinkedInResponseError (job not usable), DownloadUrlRejectedError (SSRF
- *   guard), DownloadUrlExpiredError, DownloadIncompleteError (retryable), LinkedInRequestError.
+ *   guard), DownloadUrlExpiredError, DownloadAuthError, DownloadIncompleteError (retryable), LinkedInRequestError.
  */
 export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promise<CopyResult> {
-  const { item, jobId, key } = input;
-  const allowedHosts = deps.settings.allowedDownloadHosts;
+  return (await copyExport(input, deps)).result;
+}
+
+/**
+ * `copyExportToStore`, with what the item record notes: LinkedIn's rowCount, the object's checksum,
+ * the createdAt range of an activity file, and the soft signals that did not fail the copy:
+ *   - rowCount differs from the rows counted (LinkedIn never defines what it counts): a warning when
+ *     the body is whole by Content-Length, or has more rows; without a Content-Length, fewer rows
+ *     than rowCount is the only sign of a body cut off cleanly, so that still fails (retried);
+ *   - rows whose createdAt lies outside the window `[start, end)` (does LinkedIn read the end as
+ *     inclusive?): a warning with the window and the offending timestamps.
+ * Each is logged, counted in a metric (RowCountMismatch, RowsOutsideWindow) and noted in `warnings`.
+ */
+export async function copyExport(
+  input: CopyInput,
+  deps: CopyDeps,
+): Promise<{ result: CopyResult; notes: CopyNotes }> {
+  const { item, jobId } = input;
+  const options: DownloadOptions = {
+    allowedHosts: deps.settings.allowedDownloadHosts,
+    idleTimeoutMs: deps.settings.downloadIdleTimeoutMs,
+    ...(deps.downloadAgents && { agents: deps.downloadAgents }),
+  };
   const readJob = () => readCompletedJob(deps, jobId, item.contract);
 
-  // Aborts the request when no byte arrives for `downloadIdleTimeoutMs` (re-armed by every chunk).
-  const idle = new IdleTimeout(deps.settings.downloadIdleTimeoutMs);
   let job = await readJob();
   if (job.expireAt !== undefined && job.expireAt - URL_EXPIRY_MARGIN_MS <= deps.now().getTime()) {
     logger.info('download URL expired or about to; re-reading the job', { jobId });
     job = await readJob();
   }
-  let response = await openDownload(job.downloadUrl, allowedHosts, idle);
-  if (!response) {
-    logger.info('download URL refused; re-reading the job for a fresh one', { jobId });
+  let opened = await openDownload(job.downloadUrl, options);
+  if (opened.kind === 'refused') {
+    logger.info('download URL refused; re-reading the job for a fresh one', { jobId, status: opened.status });
     job = await readJob();
-    response = await openDownload(job.downloadUrl, allowedHosts, idle);
-    if (!response) {
+    opened = await openDownload(job.downloadUrl, options);
+    if (opened.kind === 'refused' && opened.status === 401 && mayCarryToken(opened.url)) {
+      opened = await openWithToken(job.downloadUrl, opened.url, options, deps);
+    }
+    if (opened.kind === 'refused') {
       throw new DownloadUrlExpiredError(
-        `job ${jobId}: the download URL is still refused after re-reading the job`,
+        `job ${jobId}: the download URL is still refused (${opened.status}) after re-reading the job`,
       );
     }
   }
+  return await copyBody(input, job, opened, deps);
+}
 
-  const source = redactUrl(response.url || job.downloadUrl);
-  if (!response.body) throw new LinkedInResponseError(`download ${source} answered without a body`);
-  const counter = new CsvCounter(source, contentLengthOf(response), job.rowCount, () => idle.rearm());
-  const body = Readable.fromWeb(response.body);
+/**
+ * A fresh URL answered 401 by a LinkedIn host: perhaps the host wants the token. Asks once more with
+ * it (sent to https LinkedIn hosts only, see `mayCarryToken`); a second refusal is a DownloadAuthError.
+ */
+async function openWithToken(
+  url: string,
+  refusedBy: URL,
+  options: DownloadOptions,
+  deps: CopyDeps,
+): Promise<OpenedDownload> {
+  const host = refusedBy.hostname;
+  if (!deps.getToken) {
+    throw new DownloadAuthError(
+      `download host ${host} answered 401 to a fresh URL, and no LinkedIn token is available to retry with`,
+    );
+  }
+  logger.warn('download host answered 401 to a fresh URL; retrying once with the LinkedIn token', { host });
+  const retried = await openDownload(url, { ...options, bearerToken: await deps.getToken() });
+  if (retried.kind === 'refused') {
+    throw new DownloadAuthError(
+      `download host ${retried.url.hostname} answered ${retried.status} to a fresh URL, with and without the LinkedIn token: check the token's Sales Navigator reporting access`,
+    );
+  }
+  return retried;
+}
+
+async function copyBody(
+  input: CopyInput,
+  job: CompletedJob,
+  opened: OpenedDownload,
+  deps: CopyDeps,
+): Promise<{ result: CopyResult; notes: CopyNotes }> {
+  const { item, jobId, key } = input;
+  const source = redactUrl(opened.url);
+  const window = { start: dayToMs(item.start), end: dayToMs(item.end) };
+  const counter = new CsvCounter(
+    source,
+    opened.contentLength,
+    job.rowCount,
+    new CsvScanner(
+      item.dataset === 'activity' ? { timestamps: { column: ACTIVITY_TIME_COLUMN, ...window } } : {},
+    ),
+  );
+  const body = opened.body;
   body.once('error', (err) =>
     counter.destroy(
       new DownloadIncompleteError(
@@ -90,6 +166,7 @@ export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promi
       ),
     ),
   );
+  // A body that ends without its last bytes (connection closed early) is caught by Content-Length.
   counter.once('close', () => body.destroy());
   body.pipe(counter);
 
@@ -100,23 +177,73 @@ export async function copyExportToStore(input: CopyInput, deps: CopyDeps): Promi
     contract: item.contract,
     windowstart: item.start,
     windowend: item.end,
-    // Object metadata is sent before the body, so this is LinkedIn's count (verified against ours).
+    // Object metadata is sent before the body, so this is LinkedIn's count (compared with ours).
     ...(job.rowCount !== undefined && { rowcount: String(job.rowCount) }),
   };
+  let stored: Awaited<ReturnType<CopyDeps['store']['upload']>>;
   try {
-    await deps.store.upload(key, counter, { contentType: 'text/csv', metadata });
+    stored = await deps.store.upload(key, counter, { contentType: 'text/csv', metadata });
   } finally {
-    idle.clear();
     counter.destroy();
+    body.destroy();
+  }
+
+  const warnings: string[] = [];
+  if (counter.rowCountMismatch) {
+    warnings.push(counter.rowCountMismatch);
+    logger.warn('rowCount differs from the rows copied', {
+      jobId,
+      key,
+      rows: counter.rows,
+      rowCount: job.rowCount,
+    });
+    metrics.addMetric('RowCountMismatch', MetricUnit.Count, 1);
+  }
+  const createdAt = counter.scanner.timestamps();
+  if (createdAt && createdAt.outsideWindow > 0) {
+    warnings.push(outsideWindowWarning(item, createdAt));
+    logger.warn('rows outside the export window', {
+      jobId,
+      key,
+      window: { start: item.start, end: item.end, endExclusive: true },
+      rowsOutside: createdAt.outsideWindow,
+      ...(createdAt.earliest &&
+        createdAt.earliest < new Date(window.start).toISOString() && {
+          earliest: createdAt.earliest,
+        }),
+      ...(createdAt.latest &&
+        createdAt.latest >= new Date(window.end).toISOString() && {
+          latest: createdAt.latest,
+        }),
+    });
+    metrics.addMetric('RowsOutsideWindow', MetricUnit.Count, createdAt.outsideWindow);
   }
 
   logger.info('export copied', { jobId, key, bytes: counter.bytes, rows: counter.rows, source });
   return {
-    key,
-    bytes: counter.bytes,
-    rows: counter.rows,
-    ...(job.rowCount !== undefined && { expectedRows: job.rowCount }),
+    result: {
+      key,
+      bytes: counter.bytes,
+      rows: counter.rows,
+      ...(job.rowCount !== undefined && { expectedRows: job.rowCount }),
+    },
+    notes: {
+      ...(job.rowCount !== undefined && { rowCount: job.rowCount }),
+      ...(stored.checksum && { checksum: stored.checksum }),
+      ...(createdAt && {
+        createdAt: {
+          ...(createdAt.earliest && { earliest: createdAt.earliest, latest: createdAt.latest }),
+          outsideWindow: createdAt.outsideWindow,
+          unreadable: createdAt.unreadable,
+        },
+      }),
+      ...(warnings.length > 0 && { warnings }),
+    },
   };
+}
+
+function outsideWindowWarning(item: ExportItem, range: TimestampRange): string {
+  return `${range.outsideWindow} row(s) with ${range.column} outside the window [${item.start}, ${item.end}) (earliest ${range.earliest}, latest ${range.latest}): LinkedIn may read the window's end as inclusive`;
 }
 
 async function readCompletedJob(deps: CopyDeps, jobId: number, contract: string): Promise<CompletedJob> {
@@ -130,141 +257,31 @@ async function readCompletedJob(deps: CopyDeps, jobId: number, contract: string)
 }
 
 /**
- * GETs `url`, following at most MAX_REDIRECTS redirects, each target checked against the allow-list
- * before it is requested. Resolves to the 200 response, or `undefined` when the URL is refused
- * (401/403/410: an expired signed URL).
- */
-async function openDownload(
-  url: string,
-  allowedHosts: readonly string[],
-  idle: IdleTimeout,
-): Promise<Response | undefined> {
-  let target = assertAllowedDownloadUrl(url, allowedHosts);
-  for (let redirects = 0; ; redirects++) {
-    const where = redactUrl(target);
-    let response: Response;
-    try {
-      idle.rearm();
-      response = await fetch(target, {
-        redirect: 'manual',
-        headers: { 'accept-encoding': 'identity' },
-        signal: idle.signal,
-      });
-    } catch (err) {
-      throw new DownloadIncompleteError(`download ${where} failed: ${describe(err)}`);
-    }
-    if (response.status === 200) return response;
-    await response.body?.cancel().catch(() => undefined);
-    const status = response.status;
-    if (REDIRECT_STATUSES.has(status)) {
-      if (redirects === MAX_REDIRECTS) {
-        throw new DownloadUrlRejectedError(`download ${where}: more than ${MAX_REDIRECTS} redirects`);
-      }
-      target = assertAllowedDownloadUrl(resolveLocation(response, target), allowedHosts);
-      continue;
-    }
-    if (REFUSED_STATUSES.has(status)) return undefined;
-    if (status >= 500 || status === 429)
-      throw new DownloadIncompleteError(`download ${where} answered ${status}`);
-    if (status >= 400) throw new LinkedInRequestError(`download ${where} answered ${status}`, status);
-    throw new LinkedInResponseError(`download ${where} answered an unexpected ${status}`);
-  }
-}
-
-/** An AbortSignal that fires when `rearm` has not been called for `ms`: a stalled download. */
-class IdleTimeout {
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  readonly signal = this.controller.signal;
-
-  constructor(private readonly ms: number) {}
-
-  rearm(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(
-      () => this.controller.abort(new Error(`no data received for ${this.ms} ms`)),
-      this.ms,
-    );
-    // Paths that throw before the upload's `finally` (a 429/5xx answer, a refused redirect) leave the
-    // timer armed; unref'd, it can no longer keep the process alive after the work is done (#13).
-    this.timer.unref();
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-  }
-}
-
-function resolveLocation(response: Response, base: URL): string {
-  const location = response.headers.get('location');
-  try {
-    if (location) return new URL(location, base).href;
-  } catch {
-    // reported below
-  }
-  throw new DownloadUrlRejectedError(`download ${redactUrl(base)}: redirect without a valid Location`);
-}
-
-/** Content-Length, when it describes the bytes we will read (no content coding in between). */
-function contentLengthOf(response: Response): number | undefined {
-  const header = response.headers.get('content-length');
-  const encoding = response.headers.get('content-encoding');
-  if (header === null || (encoding && encoding !== 'identity')) return undefined;
-  const parsed = ContentLengthSchema.safeParse(header);
-  if (!parsed.success) throw new LinkedInResponseError(`download answered an invalid Content-Length`);
-  return parsed.data;
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  return `${err.message}${cause}`;
-}
-
-const LF = 0x0a;
-const CR = 0x0d;
-const QUOTE = 0x22;
-
-/**
- * Passes bytes through unchanged while counting them and the CSV's non-empty lines (RFC 4180:
- * newlines inside quoted fields do not end a line; CRLF and a missing final newline are fine).
+ * Passes bytes through unchanged while counting them and the CSV's data rows (see CsvScanner).
  * On end it verifies the totals: failing there errors the stream before the upload can complete.
  */
 class CsvCounter extends Transform {
   bytes = 0;
-  private lines = 0;
-  private lineHasContent = false;
-  private inQuotes = false;
+  /** Set at the end when LinkedIn's rowCount differs but the copy is kept (see `copyExport`). */
+  rowCountMismatch: string | undefined;
 
   constructor(
     private readonly source: string,
     private readonly expectedBytes: number | undefined,
     private readonly expectedRows: number | undefined,
-    private readonly onChunk: () => void,
+    readonly scanner: CsvScanner,
   ) {
-    super();
+    // 1 MiB each side (not 16 KiB): fewer pauses between the socket, the scan and the upload.
+    super({ highWaterMark: 1024 * 1024 });
   }
 
-  /** Data rows: lines after the header. */
   get rows(): number {
-    return Math.max(0, this.lines + (this.lineHasContent ? 1 : 0) - 1);
+    return this.scanner.rows;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte === QUOTE) {
-        this.inQuotes = !this.inQuotes;
-        this.lineHasContent = true;
-      } else if (byte === LF && !this.inQuotes) {
-        if (this.lineHasContent) this.lines++;
-        this.lineHasContent = false;
-      } else if (byte !== CR) {
-        this.lineHasContent = true;
-      }
-    }
+    this.scanner.update(chunk);
     this.bytes += chunk.length;
-    this.onChunk();
     callback(null, chunk);
   }
 
@@ -276,14 +293,21 @@ class CsvCounter extends Transform {
           `download ${this.source}: ${bytes} bytes, Content-Length ${expectedBytes}`,
         ),
       );
-    } else if (expectedRows !== undefined && rows !== expectedRows && rows + 1 !== expectedRows) {
-      callback(
-        new DownloadIncompleteError(
-          `download ${this.source}: ${rows} data rows, job rowCount ${expectedRows}`,
-        ),
-      );
-    } else {
-      callback();
+      return;
     }
+    // rowCount may or may not count the header: either matches.
+    if (expectedRows !== undefined && rows !== expectedRows && rows + 1 !== expectedRows) {
+      const difference = `${rows} data rows, job rowCount ${expectedRows}`;
+      if (expectedBytes === undefined && rows < expectedRows) {
+        callback(
+          new DownloadIncompleteError(
+            `download ${this.source}: ${difference} (and no Content-Length to tell a cut-off body)`,
+          ),
+        );
+        return;
+      }
+      this.rowCountMismatch = `${difference}: kept, the body is ${expectedBytes === undefined ? 'longer than rowCount says' : 'whole by Content-Length'}`;
+    }
+    callback();
   }
 }

@@ -15,4 +15,9 @@ export interface Deps {
   now: () => Date;
   /** Where the data comes from; absent means LinkedIn (AWS). The local demo sets `emulator`. */
   source?: 'linkedin' | 'emulator';
+  /**
+   * The LinkedIn access token, for the one case a download host may want it (a 401 to a fresh URL
+   * from an https LinkedIn host). Absent: such a download fails with DownloadAuthError.
+   */
+  getToken?: () => Promise<string>;
 }

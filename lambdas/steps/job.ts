@@ -13,7 +13,7 @@ import { type ExportItem, type ItemRecord, type ItemStatus, JOB_STATUSES } from 
 import { logger } from '#common/powertools';
 import type { ExportJob } from '#linkedin/api';
 import { itemKey, itemRecordKey } from '#storage/keys';
-import { copyExportToStore } from './copy.ts';
+import { type CopyNotes, copyExport } from './copy.ts';
 import { isCovered, sourceMetadata, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
 import { jobRetryDelaySeconds, latencyBoundSeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
@@ -255,11 +255,11 @@ async function splitState(state: ItemState, jobId: number, deps: Deps): Promise<
 export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemState> {
   if (!state.job) throw new InvalidInputError('CopyToS3 needs a completed job: the state has none');
   const key = itemKey(state.item);
-  const copied = await copyExportToStore(
+  const { result: copied, notes } = await copyExport(
     { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId, ...sourceMetadata(deps) } },
     deps,
   );
-  await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows });
+  await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows, ...notes });
   return {
     ...clearStep(state),
     next: 'DONE',
@@ -309,7 +309,7 @@ async function writeRecord(
   deps: Deps,
   state: ItemState,
   status: ItemStatus,
-  extra: Pick<ItemRecord, 'bytes' | 'rows' | 'error'>,
+  extra: Pick<ItemRecord, 'bytes' | 'rows' | 'error'> & CopyNotes,
 ): Promise<void> {
   const { item } = state;
   const record: ItemRecord = {

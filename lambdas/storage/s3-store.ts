@@ -1,8 +1,6 @@
 // The S3 implementation of the store: streaming multipart upload, JSON objects, listing.
-import { type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -11,20 +9,20 @@ import {
   type S3ClientConfig,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { ConfigurationError } from '#common/errors';
-import { logger } from '#common/powertools';
+import type { ObjectChecksum } from './checksum.ts';
+import { uploadStream } from './s3-upload.ts';
 import type { ObjectStore } from './store.ts';
 
 /** Multipart part size and parallel parts: memory stays at about PART_SIZE × (QUEUE_SIZE + 1). */
 const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 2;
+const QUEUE_SIZE = 3;
 
 /**
  * An S3 client for the destination. With an endpoint (argument or `AWS_ENDPOINT_URL_S3`), e.g.
- * s3rver or MinIO, path-style addressing is used. Checksums are only computed when an operation
- * requires them: S3 does not need them for integrity over TLS, and local endpoints such as s3rver
- * would otherwise store the aws-chunked framing as part of the object.
+ * s3rver or MinIO, path-style addressing is used. The SDK adds checksums only where an operation
+ * requires them (local endpoints such as s3rver would store aws-chunked framing as part of the
+ * object); exports carry their own CRC32 headers, which S3 verifies (see `uploadStream`).
  */
 export function createS3Client(
   opts: { endpoint?: string; region?: string; credentials?: S3ClientConfig['credentials'] } = {},
@@ -149,61 +147,23 @@ export class S3ObjectStore implements ObjectStore {
     return keys.sort();
   }
 
-  /**
-   * Multipart upload in constant memory. On failure the error of the body (or of S3) is thrown
-   * as is; aborting the multipart upload is best effort and never masks it (a bucket lifecycle rule
-   * removes incomplete uploads that could not be aborted). The body is destroyed on failure.
-   */
-  async upload(
+  /** Streams `body` to `key` with a full-object CRC32 that S3 verifies (see `uploadStream`). */
+  upload(
     key: string,
     body: Readable,
     options: { contentType: string; metadata: Record<string, string> },
-  ): Promise<{ bytes: number }> {
-    let bytes = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    // Errors of `body` reach `counted` (destroyed with the same error), where Upload sees them.
-    pipeline(body, counted).catch(() => undefined);
-    const upload = new Upload({
-      client: this.client,
-      params: {
+  ): Promise<{ bytes: number; checksum: ObjectChecksum }> {
+    return uploadStream(
+      this.client,
+      {
         Bucket: this.bucket,
         Key: this.fullKey(key),
-        Body: counted,
         ContentType: options.contentType,
         Metadata: options.metadata,
       },
-      partSize: PART_SIZE,
-      queueSize: QUEUE_SIZE,
-      // Aborted below, so that a failing AbortMultipartUpload cannot replace the original error.
-      leavePartsOnError: true,
-    });
-    try {
-      await upload.done();
-      return { bytes };
-    } catch (err) {
-      counted.destroy();
-      if (upload.uploadId) await this.abortMultipartUpload(key, upload.uploadId);
-      throw err;
-    }
-  }
-
-  private async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.fullKey(key), UploadId: uploadId }),
-      );
-    } catch (err) {
-      logger.warn('could not abort multipart upload; a lifecycle rule must clean it up', {
-        location: this.location,
-        key,
-        error: err instanceof Error ? err.name : String(err),
-      });
-    }
+      body,
+      { partSize: PART_SIZE, queueSize: QUEUE_SIZE },
+    );
   }
 
   private fullKey(key: string): string {

@@ -1,5 +1,6 @@
 // Where exports land, as a port: the object store the steps write to (S3 or a folder).
 import type { Readable } from 'node:stream';
+import type { ObjectChecksum } from './checksum.ts';
 
 /**
  * Where exports land: an S3 bucket (+ optional prefix) in AWS or on any S3 endpoint, or a local
@@ -21,10 +22,11 @@ export interface ObjectStore {
   /**
    * Streams `body` to `key` in constant memory. The object appears under `key` only when whole:
    * if `body` errors, nothing is left at `key` (multipart upload aborted / temp file removed).
+   * `checksum`: the object's checksum as the store verified it (S3), when the store keeps one.
    */
   upload(
     key: string,
     body: Readable,
     options: { contentType: string; metadata: Record<string, string> },
-  ): Promise<{ bytes: number }>;
+  ): Promise<{ bytes: number; checksum?: ObjectChecksum }>;
 }

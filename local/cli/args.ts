@@ -104,6 +104,11 @@ export function parseCli(argv: string[]): Args | 'help' {
       );
     }
   };
+  if (aws && given('concurrency')) {
+    throw new UsageError(
+      '--concurrency is for local runs; a deployed stack takes its lane concurrency from the mapConcurrency context key',
+    );
+  }
   if (aws) refuse(LOCAL_ONLY, 'in AWS mode (--state-machine-arn): the deployed stack has its own settings');
   if (local) refuse(AWS_ONLY, 'to a local run');
   if (stop) refuse(RUN_FLAGS, 'to --stop');
@@ -141,11 +146,6 @@ export function parseCli(argv: string[]): Args | 'help' {
         `--concurrency: must be a whole number from 1 to ${MAX_MAP_CONCURRENCY}, got ${v.concurrency}`,
       );
     }
-  }
-  if (concurrency !== undefined && !local) {
-    throw new UsageError(
-      '--concurrency is for local runs; a deployed stack takes its lane concurrency from the mapConcurrency context key',
-    );
   }
   const datasets = v.datasets?.split(',').map((d) => d.trim());
   const known = [...DATASETS, CRM_DATASET];

@@ -1,5 +1,7 @@
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DATASETS } from '#common/model';
+import { crc32Base64 } from '#storage/checksum';
 import { itemKey } from '#storage/keys';
 import {
   CONTRACT_NO_ACCESS,
@@ -53,6 +55,15 @@ describe.each(DESTINATIONS)('a complete run into %s', (destination) => {
         key,
         bytes: expected.length,
         rows,
+        rowCount: rows,
+        // On S3, the CRC32 that S3 verified; a consumer checks the file against it.
+        ...(destination === 's3' && {
+          checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: crc32Base64(crc32(expected)) },
+        }),
+        // Activity files: the createdAt self-check ran, and found every row inside the window.
+        ...(it.dataset === 'activity' && {
+          createdAt: expect.objectContaining({ outsideWindow: 0, unreadable: 0 }),
+        }),
         jobIds: [jobs[0]?.id],
         attempts: 1,
         finishedAt: expect.any(String),

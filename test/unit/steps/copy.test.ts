@@ -5,8 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DownloadIncompleteError,
   DownloadUrlExpiredError,
@@ -15,10 +16,12 @@ import {
   LinkedInResponseError,
 } from '#common/errors';
 import type { ExportItem } from '#common/model';
+import { logger, metrics } from '#common/powertools';
 import { parseSettings } from '#common/settings';
 import type { ExportJob, LinkedInApi } from '#linkedin/api';
 import { FolderStore } from '#local/folder-store';
-import { type CopyDeps, copyExportToStore } from '#steps/copy';
+import { type CopyDeps, copyExport, copyExportToStore } from '#steps/copy';
+import { crc32Base64 } from '#storage/checksum';
 import { S3ObjectStore } from '#storage/s3-store';
 import type { ObjectStore } from '#storage/store';
 import { type LocalS3, startS3rver } from '#test/support/s3rver';
@@ -142,6 +145,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(folderDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
@@ -191,6 +195,11 @@ describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => 
     const deps: CopyDeps = { linkedin, store: dest.store, settings, now: () => new Date(NOW) };
     return copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY, ...(metadata && { metadata }) }, deps);
   };
+  const copyFull = (linkedin: LinkedInApi) =>
+    copyExport(
+      { item: ITEM, jobId: JOB_ID, key: KEY },
+      { linkedin, store: dest.store, settings, now: () => new Date(NOW) },
+    );
 
   beforeEach(async () => {
     dest = await destinations[kind]();
@@ -297,13 +306,94 @@ describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => 
     expect(await dest.store.list('')).toEqual([]);
   });
 
-  it.each([ROWS - 1, ROWS + 2])('fails and leaves no object when rowCount is %i', async (rowCount) => {
-    const { api } = fakeLinkedIn(completed('/files/activity.csv', { rowCount }));
+  it.each([ROWS - 1, ROWS + 2])(
+    'keeps a download that is whole by Content-Length when rowCount is %i, noting both numbers',
+    async (rowCount) => {
+      const { api } = fakeLinkedIn(completed('/files/activity.csv', { rowCount }));
+      const addMetric = vi.spyOn(metrics, 'addMetric');
 
-    const err = await rejection(copy(api));
+      const { result, notes } = await copyFull(api);
+
+      expect(result).toEqual({ key: KEY, bytes: CSV.length, rows: ROWS, expectedRows: rowCount });
+      expect(notes.rowCount).toBe(rowCount);
+      expect(notes.warnings).toEqual([
+        `${ROWS} data rows, job rowCount ${rowCount}: kept, the body is whole by Content-Length`,
+      ]);
+      expect(addMetric).toHaveBeenCalledWith('RowCountMismatch', 'Count', 1);
+      expect((await dest.read(KEY))?.equals(CSV)).toBe(true);
+    },
+  );
+
+  it('without a Content-Length, fails on fewer rows than rowCount and keeps more rows with a warning', async () => {
+    routes.set('/files/chunked.csv', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' }); // chunked: no Content-Length
+      res.end(CSV);
+    });
+    const fewer = fakeLinkedIn(completed('/files/chunked.csv', { rowCount: ROWS + 2 }));
+    const err = await rejection(copy(fewer.api));
     expect(err).toBeInstanceOf(DownloadIncompleteError);
-    expect(err.message).toContain(`${ROWS} data rows, job rowCount ${rowCount}`);
+    expect(err.message).toContain(`${ROWS} data rows, job rowCount ${ROWS + 2}`);
     expect(await dest.store.exists(KEY)).toBe(false);
+
+    const more = fakeLinkedIn(completed('/files/chunked.csv', { rowCount: ROWS - 1 }));
+    const { notes } = await copyFull(more.api);
+    expect(notes.warnings).toEqual([
+      `${ROWS} data rows, job rowCount ${ROWS - 1}: kept, the body is longer than rowCount says`,
+    ]);
+    expect((await dest.read(KEY))?.equals(CSV)).toBe(true);
+  });
+
+  it('notes the createdAt range of an activity file and, on S3, the CRC32 that S3 verified', async () => {
+    const { api } = fakeLinkedIn(completed('/files/activity.csv'));
+    const { notes } = await copyFull(api);
+    expect(notes.createdAt).toEqual({
+      earliest: '2025-03-01T10:11:12Z',
+      latest: '2025-03-01T10:11:12Z',
+      outsideWindow: 0,
+      unreadable: 0,
+    });
+    expect(notes.warnings).toBeUndefined();
+    if (kind === 's3') {
+      expect(notes.checksum).toEqual({
+        algorithm: 'CRC32',
+        type: 'FULL_OBJECT',
+        value: crc32Base64(crc32(CSV)),
+      });
+    }
+  });
+
+  it('warns about rows outside [start, end), with the window and the offending timestamps', async () => {
+    const csv = Buffer.from(
+      'activityId,activityType,createdAt,seatId,memberIdentityKey\r\n' +
+        '1,PROFILE_VIEWED,02-28-2025 23:59:59,1,a\r\n2,SAVED_LEAD,03-01-2025 12:00:00,1,b\r\n' +
+        '3,INMAIL_SENT,03-02-2025 00:00:00,1,c\r\n',
+    );
+    routes.set('/files/edges.csv', (_req, res) => serve(res, csv));
+    const { api } = fakeLinkedIn(completed('/files/edges.csv', { rowCount: 3 }));
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const warn = vi.spyOn(logger, 'warn');
+
+    const { result, notes } = await copyFull(api);
+
+    expect(result.rows).toBe(3);
+    expect(notes.createdAt).toEqual({
+      earliest: '2025-02-28T23:59:59Z',
+      latest: '2025-03-02T00:00:00Z',
+      outsideWindow: 2,
+      unreadable: 0,
+    });
+    expect(notes.warnings?.[0]).toContain(
+      '2 row(s) with createdAt outside the window [2025-03-01, 2025-03-02)',
+    );
+    expect(addMetric).toHaveBeenCalledWith('RowsOutsideWindow', 'Count', 2);
+    expect(warn).toHaveBeenCalledWith(
+      'rows outside the export window',
+      expect.objectContaining({
+        window: { start: '2025-03-01', end: '2025-03-02', endExclusive: true },
+        earliest: '2025-02-28T23:59:59Z',
+        latest: '2025-03-02T00:00:00Z',
+      }),
+    );
   });
 
   it('follows an allowed redirect, validating its target', async () => {

@@ -147,7 +147,7 @@ describe('checkJob', () => {
 
       const after = await checkJob(input, deps);
 
-      expect(after).toMatchObject({ status: 'ARCHIVED', next: 'POLL', waitSeconds: 240, job: { polls: 3 } });
+      expect(after).toMatchObject({ status: 'ARCHIVED', next: 'POLL', waitSeconds: 60, job: { polls: 3 } });
       expect(after.failure).toBeUndefined();
       expect(ItemStateSchema.parse(after).status).toBe('ARCHIVED'); // survives the state machine's round trip
     });
@@ -229,7 +229,7 @@ describe('checkJob', () => {
       deps.linkedin.setJob({ id: JOB_ID, status: 'COMPLETED', ...fields });
 
       let state = await checkJob(input, deps);
-      expect(state).toMatchObject({ next: 'POLL', waitSeconds: 240, job: { polls: 3, readsWithoutUrl: 1 } });
+      expect(state).toMatchObject({ next: 'POLL', waitSeconds: 60, job: { polls: 3, readsWithoutUrl: 1 } });
       for (let read = 2; read < MAX_READS_WITHOUT_DOWNLOAD_URL; read++) {
         state = await checkJob(ItemStateSchema.parse(state), deps);
         expect(state).toMatchObject({ next: 'POLL', job: { readsWithoutUrl: read } });
@@ -570,6 +570,7 @@ describe('copyToStore', () => {
       key: KEY,
       bytes,
       rows: 2,
+      rowCount: 2,
       jobIds: [JOB_ID],
       attempts: 1,
       finishedAt: NOW,

@@ -396,7 +396,7 @@ describe('planRun', () => {
 
     const output = await planRun(event({ datasets: ['seat'] }), deps);
 
-    expect(output.lanes).toEqual([
+    expect(deps.store.json<Lane[]>(output.lanesKey)).toEqual([
       {
         contract: 'urn:li:contract:123456',
         dataset: 'seat',
