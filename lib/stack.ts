@@ -63,7 +63,11 @@ export const METRICS_NAMESPACE = 'SalesNavExport';
 
 const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 
-type KeyPrefix = typeof DATA_PREFIX | typeof MANIFEST_PREFIX | typeof CRM_DATA_PREFIX | typeof CRM_STATE_PREFIX;
+type KeyPrefix =
+  | typeof DATA_PREFIX
+  | typeof MANIFEST_PREFIX
+  | typeof CRM_DATA_PREFIX
+  | typeof CRM_STATE_PREFIX;
 
 /** What one function is and may do. S3 access is per key prefix, below the configured bucket prefix. */
 interface FunctionSpec {
@@ -136,7 +140,8 @@ const CRM_FUNCTIONS: Record<keyof CrmWorkflowFunctions, FunctionSpec> = {
   },
   checkCrmJob: {
     handler: 'crm/check-job',
-    description: 'Reads a CRM data validation export job and decides the next step (poll, copy, commit, recreate, fail).',
+    description:
+      'Reads a CRM data validation export job and decides the next step (poll, copy, commit, recreate, fail).',
     linkedin: true,
   },
   copyCrmPart: {

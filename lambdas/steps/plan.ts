@@ -39,7 +39,7 @@ export const RunInputSchema = z
     contracts: z.array(ContractUrnSchema).min(1).optional(),
     /** The analytics datasets, and `crmDataValidation` for the CRM family (crm/run.ts `crmInstancesOfRun`). */
     datasets: z
-      .array(z.union([DatasetSchema, z.literal(CRM_DATASET)]))
+      .array(z.enum([...DATASETS, CRM_DATASET]))
       .min(1)
       .optional(),
     /** CRM instances this run exports instead of `settings.crm.instances`. */

@@ -80,7 +80,7 @@ describe('CRM data validation: LinkedInClient ↔ emulator through Prism (seed s
     const before = emulator.requests.length;
     const startAt = now - 3 * DAY;
     const { id } = await client.createCrmValidationJob(INSTANCE, startAt);
-    expect(emulator.requests.slice(before)).toEqual([
+    expect(emulator.requests.slice(before)).toMatchObject([
       { method: 'POST', path: '/v2/crmDataValidationExportJobs', status: 201 },
     ]);
     const end = now;

@@ -52,7 +52,7 @@ describe('emulator: CRM data validation create', () => {
     expect(res.headers.get('location')).toBe('/crmDataValidationExportJobs/148');
     expect(res.headers.get('x-restli-protocol-version')).toBe('2.0.0');
     expect(await res.text()).toBe('');
-    expect(em.requests.at(-1)).toEqual({
+    expect(em.requests.at(-1)).toMatchObject({
       method: 'POST',
       path: '/v2/crmDataValidationExportJobs',
       status: 201,
