@@ -88,7 +88,8 @@ describe('CRM functions', () => {
 describe('CRM state machines', () => {
   it('ExportCrmJob exists, and ExportRun starts it from its ExportCrm map (may start, follow and stop its executions)', () => {
     const run = template.findResources('AWS::StepFunctions::StateMachine')[logicalId(stack.exportRun)];
-    const [sep, parts] = run?.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+    if (!run) throw new Error('no ExportRun state machine in the template');
+    const [sep, parts] = run.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
     const asl = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : flattenIntrinsics(p))).join(sep));
     expect(asl.States.HasCrmItems.Choices[0]).toMatchObject({
       Variable: '$.crmItems',
