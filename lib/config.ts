@@ -2,7 +2,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
-import { SettingsSchema } from '#common/settings';
+import { CrmSettingsSchema, SettingsSchema } from '#common/settings';
 import { DEFAULT_MAP_CONCURRENCY, MAX_MAP_CONCURRENCY } from './workflow.ts';
 
 /**
@@ -190,13 +190,26 @@ export const ConfigSchema = z
      * @default - settings.allowedDownloadHosts
      */
     allowedDownloadHosts: listFromContext(settingsShape.allowedDownloadHosts.removeDefault()).optional(),
+    /**
+     * CRM instances whose stale-contact exports (CRM data validation) every run adds, as a JSON array or
+     * separated by spaces or `;` (a URN holds a comma): `urn:li:crmInstance:(DYNAMICS,<instance id>)`.
+     * Shortcut for `settings.crm.instances`; wins over it.
+     * @default - settings.crm.instances (none: the family is off)
+     */
+    crmInstances: fromContext(
+      z.preprocess(
+        (value) => (typeof value === 'string' ? value.split(/[\s;]+/).filter(Boolean) : value),
+        CrmSettingsSchema.shape.instances.removeDefault(),
+      ),
+    ).optional(),
   })
-  .transform(({ lagDays, allowedDownloadHosts, settings, ...rest }) => ({
+  .transform(({ lagDays, allowedDownloadHosts, crmInstances, settings, ...rest }) => ({
     ...rest,
     settings: {
       ...settings,
       ...(lagDays !== undefined && { lagDays }),
       ...(allowedDownloadHosts !== undefined && { allowedDownloadHosts }),
+      ...(crmInstances !== undefined && { crm: { ...settings.crm, instances: crmInstances } }),
     },
   }));
 

@@ -42,11 +42,13 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
+import { CRM_DATA_PREFIX, CRM_STATE_PREFIX } from '#storage/crm-keys';
 import { DATA_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
+import { buildExportCrmJobDefinition, CRM_STEP_TIMEOUTS, type CrmWorkflowFunctions } from './crm-workflow.ts';
 import {
   buildExportJobDefinition,
   buildExportRunDefinition,
@@ -61,7 +63,11 @@ export const METRICS_NAMESPACE = 'SalesNavExport';
 
 const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 
-type KeyPrefix = typeof DATA_PREFIX | typeof MANIFEST_PREFIX;
+type KeyPrefix =
+  | typeof DATA_PREFIX
+  | typeof MANIFEST_PREFIX
+  | typeof CRM_DATA_PREFIX
+  | typeof CRM_STATE_PREFIX;
 
 /** What one function is and may do. S3 access is per key prefix, below the configured bucket prefix. */
 interface FunctionSpec {
@@ -85,7 +91,8 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'plan-run',
     description: 'Validates the run input, discovers contracts, plans items and skips existing objects.',
     linkedin: true,
-    read: [DATA_PREFIX],
+    // The CRM cursors: each CRM item starts where its instance's last complete export ended.
+    read: [DATA_PREFIX, CRM_STATE_PREFIX],
     write: [MANIFEST_PREFIX],
   },
   createJob: {
@@ -124,6 +131,41 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
   },
 };
 
+/** The CRM data validation functions (lambdas/handlers/crm/, lambdas/steps/crm/job.ts), same rules. */
+const CRM_FUNCTIONS: Record<keyof CrmWorkflowFunctions, FunctionSpec> = {
+  createCrmJob: {
+    handler: 'crm/create-job',
+    description: 'Creates a LinkedIn CRM data validation export job from the instance cursor.',
+    linkedin: true,
+  },
+  checkCrmJob: {
+    handler: 'crm/check-job',
+    description:
+      'Reads a CRM data validation export job and decides the next step (poll, copy, commit, recreate, fail).',
+    linkedin: true,
+  },
+  copyCrmPart: {
+    handler: 'crm/copy-part',
+    description: 'Streams one part (download URL) of a finished CRM export from LinkedIn into S3.',
+    linkedin: true,
+    upload: [CRM_DATA_PREFIX],
+    memorySize: 1024,
+  },
+  commitCrmExport: {
+    handler: 'crm/commit-export',
+    description: 'Writes the export marker, moves the CRM instance cursor and records the CRM item.',
+    linkedin: false,
+    read: [CRM_STATE_PREFIX],
+    write: [CRM_DATA_PREFIX, CRM_STATE_PREFIX, MANIFEST_PREFIX],
+  },
+  recordCrmFailure: {
+    handler: 'crm/record-failure',
+    description: 'Records a CRM export that failed (the cursor stays where it was).',
+    linkedin: false,
+    write: [MANIFEST_PREFIX],
+  },
+};
+
 /** An alarm that notifies the alarm topic; it breaches at `threshold` (default ≥ 1), missing data is OK. */
 interface AlarmSpec {
   metric: IMetric;
@@ -144,8 +186,10 @@ export class SalesNavExportStack extends Stack {
   readonly bucket: IBucket;
   readonly tokenSecret: ISecret;
   readonly functions: WorkflowFunctions;
+  readonly crmFunctions: CrmWorkflowFunctions;
   readonly exportRun: StateMachine;
   readonly exportJob: StateMachine;
+  readonly exportCrmJob: StateMachine;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: SalesNavExportStackProps) {
@@ -162,7 +206,8 @@ export class SalesNavExportStack extends Stack {
       ? Secret.fromSecretCompleteArn(this, 'ImportedTokenSecret', config.tokenSecretArn)
       : this.createTokenSecret();
 
-    this.functions = this.createFunctions(config);
+    this.functions = this.createFunctions(config, FUNCTIONS, STEP_TIMEOUTS);
+    this.crmFunctions = this.createFunctions(config, CRM_FUNCTIONS, CRM_STEP_TIMEOUTS);
 
     const exportJobName = `${this.stackName}-ExportJob`;
     // Referenced by name, not by the construct: the definition starts executions of itself.
@@ -173,6 +218,12 @@ export class SalesNavExportStack extends Stack {
       buildExportJobDefinition(this, this.functions, exportJobSelf),
       config,
     );
+    this.exportCrmJob = this.createStateMachine(
+      'ExportCrmJob',
+      `${this.stackName}-ExportCrmJob`,
+      buildExportCrmJobDefinition(this, this.crmFunctions),
+      config,
+    );
     this.exportRun = this.createStateMachine(
       'ExportRun',
       `${this.stackName}-ExportRun`,
@@ -180,6 +231,7 @@ export class SalesNavExportStack extends Stack {
         mapConcurrency: config.mapConcurrency,
         bucket: this.bucket,
         bucketPrefix: config.bucketPrefix,
+        exportCrmJob: this.exportCrmJob,
       }),
       config,
     );
@@ -192,6 +244,10 @@ export class SalesNavExportStack extends Stack {
       TokenSecretArn: [this.tokenSecret.secretArn, 'Secret holding {"accessToken","expiresAt"}'],
       ExportRunArn: [this.exportRun.stateMachineArn, 'ExportRun state machine (one run of the pipeline)'],
       ExportJobArn: [this.exportJob.stateMachineArn, 'ExportJob state machine (one item)'],
+      ExportCrmJobArn: [
+        this.exportCrmJob.stateMachineArn,
+        'ExportCrmJob state machine (one CRM data validation export of one instance)',
+      ],
       AlarmTopicArn: [this.alarmTopic.topicArn, 'SNS topic of the pipeline alarms'],
       StartExecutionCommand: [
         `aws stepfunctions start-execution --state-machine-arn ${this.exportRun.stateMachineArn} --input '{}'`,
@@ -222,7 +278,11 @@ export class SalesNavExportStack extends Stack {
     return secret;
   }
 
-  private createFunctions(config: Config): WorkflowFunctions {
+  private createFunctions<K extends string>(
+    config: Config,
+    specs: Record<K, FunctionSpec>,
+    timeouts: Record<K, Duration>,
+  ): Record<K, ExportFunction> {
     const commonEnvironment = {
       EXPORT_SETTINGS: JSON.stringify(config.settings),
       BUCKET_NAME: this.bucket.bucketName,
@@ -231,13 +291,13 @@ export class SalesNavExportStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: config.logLevel,
     };
-    const keys = Object.keys(FUNCTIONS) as (keyof WorkflowFunctions)[];
+    const keys = Object.keys(specs) as K[];
     const entries = keys.map((key) => {
-      const spec = FUNCTIONS[key];
+      const spec = specs[key];
       const fn = new ExportFunction(this, key.charAt(0).toUpperCase() + key.slice(1), {
         entry: `${HANDLERS_DIR}${spec.handler}.ts`,
         description: spec.description,
-        timeout: STEP_TIMEOUTS[key],
+        timeout: timeouts[key],
         memorySize: spec.memorySize,
         logRetention: config.logRetentionDays,
         environment: {
@@ -249,7 +309,7 @@ export class SalesNavExportStack extends Stack {
       this.grantS3(fn, spec, config.bucketPrefix);
       return [key, fn] as const;
     });
-    return Object.fromEntries(entries) as unknown as WorkflowFunctions;
+    return Object.fromEntries(entries) as Record<K, ExportFunction>;
   }
 
   /**
@@ -300,7 +360,7 @@ export class SalesNavExportStack extends Stack {
       ],
       [
         ['states:DescribeExecution', 'states:StopExecution'],
-        'A .sync child execution is named at runtime; access is limited to executions of the ExportJob state machine.',
+        'A .sync child execution is named at runtime; access is limited to executions of the ExportJob (and ExportCrmJob) state machine.',
       ],
       [
         ['xray:*', 'logs:*'],

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { buildExportCrmJobDefinition, CRM_ITEM_TIMEOUT, type CrmWorkflowFunctions } from './crm-workflow.ts';
 
 /**
  * The two state machines of DESIGN.md §2, built once and used twice: by the CDK stack, and by the
@@ -38,7 +39,15 @@ export interface ExportRunOptions {
   bucket: s3.IBucket;
   /** Key prefix of everything the steps write (`bucketPrefix` of the config; '' for the bucket root). */
   bucketPrefix: string;
+  /**
+   * The ExportCrmJob state machine (lib/crm-workflow.ts). With it, a run whose plan has CRM items exports
+   * them after the lanes (ExportCrm, one child execution per instance); a plan without any skips it.
+   */
+  exportCrmJob?: sfn.IStateMachine;
 }
+
+/** CRM instances exported at the same time by one run (each runs one job at a time). */
+export const CRM_MAP_CONCURRENCY = 10;
 
 /**
  * Default lane concurrency: every lane of a daily run for 1,000 contracts × 3 datasets at once. Lanes of
@@ -93,6 +102,9 @@ export const STATE = {
   exportHalves: 'ExportHalves',
   exportHalf: 'ExportHalf',
   recordFailure: 'RecordFailure',
+  hasCrmItems: 'HasCrmItems',
+  exportCrm: 'ExportCrm',
+  runCrmItem: 'RunCrmItem',
 } as const;
 
 /**
@@ -363,7 +375,54 @@ export function buildExportRunDefinition(
     retryOnServiceExceptions: true,
   });
 
-  return planRun.next(exportEach).next(finishRun);
+  planRun.next(exportEach);
+  if (!opts.exportCrmJob) {
+    exportEach.next(finishRun);
+    return planRun;
+  }
+  exportEach.next(
+    new sfn.Choice(scope, STATE.hasCrmItems, {
+      comment: 'CRM data validation exports planned (the family is configured or asked for)?',
+    })
+      .when(sfn.Condition.isPresent('$.crmItems'), exportCrmItems(scope, opts.exportCrmJob).next(finishRun))
+      .otherwise(finishRun),
+  );
+  return planRun;
+}
+
+/**
+ * ExportCrm: one ExportCrmJob child execution per CRM item (instance), so each instance runs one job
+ * at a time. A failed child has recorded its failure (FinishRun reports it); the Map goes on.
+ */
+function exportCrmItems(scope: Construct, exportCrmJob: sfn.IStateMachine): sfn.Map {
+  const runCrmItem = new tasks.StepFunctionsStartExecution(scope, STATE.runCrmItem, {
+    stateMachine: exportCrmJob,
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    associateWithParent: true,
+    taskTimeout: sfn.Timeout.duration(CRM_ITEM_TIMEOUT),
+    comment: 'One ExportCrmJob execution per CRM instance: its cursor moves only when every part is whole.',
+    input: sfn.TaskInput.fromObject({
+      runId: sfn.JsonPath.stringAt('$.runId'),
+      item: sfn.JsonPath.objectAt('$.item'),
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  runCrmItem.addCatch(
+    new sfn.Pass(scope, 'CrmItemDidNotExport', { comment: 'Recorded by the child; reported by FinishRun.' }),
+    { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD },
+  );
+  const map = new sfn.Map(scope, STATE.exportCrm, {
+    itemsPath: '$.crmItems',
+    maxConcurrency: CRM_MAP_CONCURRENCY,
+    comment: 'CRM data validation exports, one child execution per instance (PlanRun lists at most 100).',
+    itemSelector: {
+      runId: sfn.JsonPath.stringAt('$.runId'),
+      item: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  map.itemProcessor(runCrmItem);
+  return map;
 }
 
 /** Fields of an ExportJob input: a planned item has these; the rest default in the handlers. */
@@ -385,8 +444,16 @@ function childInput(fields: readonly string[]): Record<string, unknown> {
 export interface WorkflowAsl {
   exportRun: AslDefinition;
   exportJob: AslDefinition;
+  /** The CRM data validation child (lib/crm-workflow.ts). */
+  exportCrmJob: AslDefinition;
   /** Literal ARNs used for the Lambda functions and the state machines in the rendered ASL. */
-  arns: { functions: Record<keyof WorkflowFunctions, string>; exportRun: string; exportJob: string };
+  arns: {
+    functions: Record<keyof WorkflowFunctions, string>;
+    crmFunctions: Record<keyof CrmWorkflowFunctions, string>;
+    exportRun: string;
+    exportJob: string;
+    exportCrmJob: string;
+  };
 }
 
 export interface AslDefinition {
@@ -446,6 +513,28 @@ export function renderWorkflowAsl(
       stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson()),
     ) as AslDefinition;
 
+  const crmNames: Record<keyof CrmWorkflowFunctions, string> = {
+    createCrmJob: 'CreateCrmJob',
+    checkCrmJob: 'CheckCrmJob',
+    copyCrmPart: 'CopyCrmPart',
+    commitCrmExport: 'CommitCrmExport',
+    recordCrmFailure: 'RecordCrmFailure',
+  };
+  const crmFunctionArns = Object.fromEntries(
+    Object.entries(crmNames).map(([key, name]) => [
+      key,
+      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
+    ]),
+  ) as Record<keyof CrmWorkflowFunctions, string>;
+  const crmFns = Object.fromEntries(
+    Object.entries(crmFunctionArns).map(([key, arn]) => [
+      key,
+      lambda.Function.fromFunctionAttributes(stack, key, { functionArn: arn, sameEnvironment: true }),
+    ]),
+  ) as unknown as CrmWorkflowFunctions;
+  const exportCrmJobArn = stateMachineArn('ExportCrmJob');
+  const exportCrmJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportCrmJob', exportCrmJobArn);
+
   return {
     exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),
     exportRun: render(
@@ -453,9 +542,17 @@ export function renderWorkflowAsl(
         mapConcurrency: opts.mapConcurrency,
         bucket: s3.Bucket.fromBucketName(stack, 'Store', LOCAL_BUCKET),
         bucketPrefix: opts.bucketPrefix ?? '',
+        exportCrmJob,
       }),
     ),
-    arns: { functions: functionArns, exportRun: stateMachineArn('ExportRun'), exportJob: exportJobArn },
+    exportCrmJob: render(buildExportCrmJobDefinition(stack, crmFns)),
+    arns: {
+      functions: functionArns,
+      crmFunctions: crmFunctionArns,
+      exportRun: stateMachineArn('ExportRun'),
+      exportJob: exportJobArn,
+      exportCrmJob: exportCrmJobArn,
+    },
   };
 }
 

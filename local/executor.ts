@@ -5,6 +5,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import { type ErrorInfo, errorInfo } from '#common/errors';
 import type { ExportItem } from '#common/model';
+import { CRM_STATE } from '#lib/crm-workflow';
 import {
   type AslDefinition,
   DEFAULT_MAP_CONCURRENCY,
@@ -12,6 +13,7 @@ import {
   renderWorkflowAsl,
   STATE,
 } from '#lib/workflow';
+import { crmSteps } from '#steps/crm/index';
 import type { Step } from '#steps/define-step';
 import type { Deps } from '#steps/deps';
 import { finishRun } from '#steps/finish';
@@ -114,6 +116,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
   const runMachine = new StateMachine(runDefinition.definition as never);
   const parked: ReadItems = {};
   const jobMachine = new StateMachine(asl.exportJob as never);
+  const crmMachine = new StateMachine(asl.exportCrmJob as never);
   const runId = options.runId ?? newRunId(deps.now());
   const stats: RunStats = { executions: 0, transitions: 0 };
 
@@ -173,6 +176,33 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
     return { Output: result.output, Status: 'SUCCEEDED', ExecutionArn: childId };
   };
 
+  /** One ExportCrmJob execution (a CRM instance); a failed child surfaces to RunCrmItem like the others. */
+  const runCrmChild: Handler = async (params) => {
+    const { Input } = params as { Input: unknown };
+    const childId = `${runId}-crm-${randomUUID().slice(0, 8)}`;
+    const result = await execute(
+      crmMachine,
+      asl.arns.exportCrmJob,
+      asl.exportCrmJob,
+      Input,
+      childId,
+      { timeScale, signal, stats, inflight, onProgress },
+      {
+        [CRM_STATE.createCrmJob]: bind(crmSteps.createCrmJob),
+        [CRM_STATE.checkCrmJob]: bind(crmSteps.checkCrmJob),
+        [CRM_STATE.copyCrmPart]: bind(crmSteps.copyCrmPart),
+        [CRM_STATE.commitCrmExport]: bind(crmSteps.commitCrmExport),
+        [CRM_STATE.recordCrmFailure]: bind(crmSteps.recordCrmFailure),
+      },
+    );
+    if (result.status !== 'SUCCEEDED') {
+      throw Object.assign(new Error(result.error?.message ?? 'CRM child execution failed'), {
+        name: 'States.TaskFailed',
+      });
+    }
+    return { Output: result.output, Status: 'SUCCEEDED', ExecutionArn: childId };
+  };
+
   const progressStatus = (s: ItemState): void => {
     if (!s.status) return;
     const next = s.next === undefined || s.next === 'POLL' || s.next === 'RECREATE';
@@ -203,6 +233,7 @@ export async function runExportLocally(input: unknown, options: LocalRunOptions)
         }),
       ),
       [STATE.runItem]: runChild,
+      [STATE.runCrmItem]: runCrmChild,
       [STATE.finishRun]: bind(steps.finishRun),
       ...Object.fromEntries(
         runDefinition.readers.map((reader) => [reader.state, readItems(reader.map, deps.store, parked)]),

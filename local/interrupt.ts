@@ -1,7 +1,7 @@
 // Ctrl-C for a local run: after the signal no LinkedIn call is made and every upload under way is cancelled.
 import type { Readable } from 'node:stream';
 import { NamedError } from '#common/errors';
-import type { LinkedInApi } from '#linkedin/api';
+import type { CrmValidationApi, LinkedInApi } from '#linkedin/api';
 import type { Deps } from '#steps/deps';
 import type { ObjectStore } from '#storage/store';
 
@@ -26,7 +26,10 @@ export function interruptibleDeps(deps: Deps, signal: AbortSignal): Deps {
   };
 }
 
-function interruptibleLinkedIn(api: LinkedInApi, signal: AbortSignal): LinkedInApi {
+function interruptibleLinkedIn(
+  api: LinkedInApi & Partial<CrmValidationApi>,
+  signal: AbortSignal,
+): LinkedInApi & Partial<CrmValidationApi> {
   const guard = <T>(call: () => Promise<T>): Promise<T> => {
     if (signal.aborted) return Promise.reject(new RunInterruptedError());
     return new Promise<T>((resolve, reject) => {
@@ -37,10 +40,19 @@ function interruptibleLinkedIn(api: LinkedInApi, signal: AbortSignal): LinkedInA
         .finally(() => signal.removeEventListener('abort', onAbort));
     });
   };
+  const { createCrmValidationJob: createCrm, getCrmValidationJob: getCrm } = api;
   return {
     listContracts: () => guard(() => api.listContracts()),
     createExportJob: (...a) => guard(() => api.createExportJob(...a)),
     getExportJob: (...a) => guard(() => api.getExportJob(...a)),
+    // The CRM data validation calls, when the API has them (LinkedInClient does).
+    ...(createCrm &&
+      getCrm && {
+        createCrmValidationJob: (...a: Parameters<CrmValidationApi['createCrmValidationJob']>) =>
+          guard(() => createCrm.apply(api, a)),
+        getCrmValidationJob: (...a: Parameters<CrmValidationApi['getCrmValidationJob']>) =>
+          guard(() => getCrm.apply(api, a)),
+      }),
   };
 }
 

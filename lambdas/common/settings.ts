@@ -1,5 +1,6 @@
 // Runtime settings of the steps (API base URL, polling, download hosts, bounds), validated with zod.
 import { z } from 'zod';
+import { CrmInstanceUrnSchema } from './crm.ts';
 import { ConfigurationError } from './errors.ts';
 
 /**
@@ -7,6 +8,43 @@ import { ConfigurationError } from './errors.ts';
  * (`EXPORT_SETTINGS`) written by the stack from the deploy-time config; locally the runner builds
  * them directly. Every field has a production default.
  */
+/** The CRM data validation family's settings (`settings.crm`). */
+export const CrmSettingsSchema = z
+  .object({
+    /** CRM instances exported by every run, `urn:li:crmInstance:(<CRM_KEY>,<instance id>)`; none = off. */
+    instances: z.array(CrmInstanceUrnSchema).max(100).default([]),
+    /** The first export of an instance (no cursor yet) starts this many days before the run. */
+    firstExportDays: z.number().int().min(1).max(365).default(30),
+    /**
+     * Polling a CRM job, which LinkedIn says "could take up to two hours": the first read after
+     * `initialSeconds`, then ×`factor` up to `maxSeconds` (5, 7.5, 11, 17, 25, 30, 30 … minutes: six
+     * reads in the first two hours), giving up `deadlineSeconds` after creation.
+     */
+    poll: z
+      .object({
+        initialSeconds: z.number().int().min(1).default(300),
+        factor: z.number().min(1).max(10).default(1.5),
+        maxSeconds: z.number().int().min(1).default(1800),
+        deadlineSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .default(6 * 3600),
+      })
+      .strict()
+      .prefault({}),
+    /** New jobs after FAILED_DUE_TO_INTERNAL_ERROR (same start: the cursor has not moved), with backoff. */
+    jobRetry: z
+      .object({
+        baseSeconds: z.number().int().min(1).default(600),
+        maxSeconds: z.number().int().min(1).default(3600),
+        maxRetries: z.number().int().min(0).max(10).default(3),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 export const SettingsSchema = z
   .object({
     /** LinkedIn REST base URL. */
@@ -73,6 +111,11 @@ export const SettingsSchema = z
     downloadIdleTimeoutMs: z.number().int().min(100).max(600_000).default(60_000),
     /** Longest `Retry-After` the client waits in-process before handing a 429 to the state machine. */
     maxInProcessRetryAfterSeconds: z.number().int().min(0).max(300).default(20),
+    /**
+     * CRM data validation exports (stale CRM contacts, `/crmDataValidationExportJobs`). Off unless
+     * `instances` names at least one CRM instance: with none, no run plans, calls or writes anything of it.
+     */
+    crm: CrmSettingsSchema.prefault({}),
   })
   .strict();
 

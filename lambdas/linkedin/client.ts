@@ -13,7 +13,7 @@ import {
 } from '#common/errors';
 import { type Dataset, EXPORT_ACTIONS, JobStatusSchema } from '#common/model';
 import { logger } from '#common/powertools';
-import type { Contract, ExportJob, LinkedInApi } from './api.ts';
+import type { Contract, CrmValidationApi, CrmValidationJob, ExportJob, LinkedInApi } from './api.ts';
 import { restliQuery } from './restli.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -74,6 +74,42 @@ export const ExportJobSchema = z
 
 export const CreateExportJobResponseSchema = z.object({ value: ExportJobSchema });
 
+const EpochSchema = z.number().int().nonnegative();
+
+/**
+ * `GET /crmDataValidationExportJobs/{id}` (the seed spec's CrmDataValidationExportJob; LinkedIn's own
+ * GET sample could not be read). `downloadUrls` is the seed spec's array; LinkedIn's tutorial prose
+ * speaks of "the downloadURL field", so a single `downloadURL`/`downloadUrl` is read as a one-part
+ * export. `jobId` is optional (a Rest.li GET need not echo its key); nulls become absent fields.
+ */
+export const CrmValidationJobSchema = z
+  .object({
+    jobId: z.number().int().nonnegative().nullish(),
+    status: JobStatusSchema,
+    exportStartAt: EpochSchema.nullish(),
+    exportEndAt: EpochSchema.nullish(),
+    downloadUrls: z.array(z.url()).max(10_000).nullish(),
+    downloadURL: z.url().nullish(),
+    downloadUrl: z.url().nullish(),
+    nextExportStartAt: EpochSchema.nullish(),
+    expireAt: EpochSchema.nullish(),
+  })
+  .transform((job): Omit<CrmValidationJob, 'id'> & { jobId?: number } => {
+    const single = job.downloadURL ?? job.downloadUrl;
+    return {
+      ...(job.jobId != null && { jobId: job.jobId }),
+      status: job.status,
+      ...(job.exportStartAt != null && { exportStartAt: job.exportStartAt }),
+      ...(job.exportEndAt != null && { exportEndAt: job.exportEndAt }),
+      downloadUrls: job.downloadUrls ?? (single ? [single] : []),
+      ...(job.nextExportStartAt != null && { nextExportStartAt: job.nextExportStartAt }),
+      ...(job.expireAt != null && { expireAt: normaliseEpochMs(job.expireAt) }),
+    };
+  });
+
+/** The seed spec's 201 body for the CRM create (LinkedIn sends none); read only for its `jobId`. */
+export const CrmCreateBodySchema = z.object({ jobId: z.number().int().nonnegative() });
+
 /**
  * LinkedIn's error body, `{message, serviceErrorCode, status}` (shared "Error handling" page); the
  * seed spec's string `code` is read too. Best-effort: it enriches an error message, never required.
@@ -119,7 +155,7 @@ const MAX_ERROR_MESSAGE_CHARS = 300;
 
 type Method = 'GET' | 'POST';
 
-export class LinkedInClient implements LinkedInApi {
+export class LinkedInClient implements LinkedInApi, CrmValidationApi {
   private readonly baseUrl: string;
   private readonly getToken: () => Promise<string>;
   private readonly maxRetryAfterSeconds: number;
@@ -187,6 +223,61 @@ export class LinkedInClient implements LinkedInApi {
     );
   }
 
+  /**
+   * `POST /crmDataValidationExportJobs?crmInstanceId=<URN>` with `{exportStartAt}`. LinkedIn answers
+   * `201 Created` with the id in `X-RestLi-Id` (and `Location: /crmDataValidationExportJobs/<id>`) and no
+   * body; the seed spec answers a JSON body with `jobId`. Either is accepted; when both are there they
+   * must agree (otherwise we could not know which job to poll).
+   */
+  async createCrmValidationJob(crmInstance: string, exportStartAt: number): Promise<{ id: number }> {
+    const path = `/crmDataValidationExportJobs?${restliQuery({ crmInstanceId: crmInstance })}`;
+    const { res, text, endpoint } = await this.call('POST', path, { exportStartAt });
+    const fromHeader = res.headers.get('x-restli-id')?.trim();
+    const location = res.headers.get('location')?.trim();
+    const fromLocation = location
+      ? /\/crmDataValidationExportJobs\/(\d+)\/?(?:[?#].*)?$/.exec(location)?.[1]
+      : undefined;
+    let fromBody: number | undefined;
+    if (text.trim() !== '') {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new LinkedInResponseError(`${endpoint}: response body is not valid JSON`);
+      }
+      fromBody = CrmCreateBodySchema.safeParse(json).data?.jobId;
+    }
+    const ids = [
+      fromHeader !== undefined && { from: 'X-RestLi-Id', id: jobIdFrom(fromHeader) },
+      fromLocation !== undefined && { from: 'Location', id: jobIdFrom(fromLocation) },
+      fromBody !== undefined && { from: 'body jobId', id: fromBody },
+    ].filter((x): x is { from: string; id: number | undefined } => x !== false);
+    const id = ids[0]?.id;
+    if (id === undefined || !Number.isSafeInteger(id)) {
+      throw new LinkedInResponseError(
+        `${endpoint}: LinkedIn answered ${res.status} without a usable job id (no numeric X-RestLi-Id header, Location or jobId in the body)`,
+      );
+    }
+    const other = ids.find((x) => x.id !== id);
+    if (other) {
+      throw new LinkedInResponseError(
+        `${endpoint}: the job ids disagree (${ids.map((x) => `${x.from} ${x.id}`).join(', ')})`,
+      );
+    }
+    return { id };
+  }
+
+  /** `GET /crmDataValidationExportJobs/{id}?crmInstanceId=<URN>`. */
+  async getCrmValidationJob(id: number, crmInstance: string): Promise<CrmValidationJob> {
+    if (!Number.isSafeInteger(id) || id < 0) throw new InvalidInputError(`not an export job id: ${id}`);
+    const path = `/crmDataValidationExportJobs/${id}?${restliQuery({ crmInstanceId: crmInstance })}`;
+    const { jobId, ...job } = await this.request('GET', path, CrmValidationJobSchema);
+    if (jobId !== undefined && jobId !== id) {
+      throw new LinkedInResponseError(`GET /crmDataValidationExportJobs/${id}: answered job ${jobId}`);
+    }
+    return { id, ...job };
+  }
+
   private url(pathAndQuery: string): URL {
     return new URL(`${this.baseUrl}${pathAndQuery}`);
   }
@@ -201,11 +292,21 @@ export class LinkedInClient implements LinkedInApi {
     schema: S,
     body?: unknown,
   ): Promise<z.output<S>> {
+    const { text, endpoint } = await this.call(method, pathAndQuery, body);
+    return parseBody(endpoint, text, schema);
+  }
+
+  /** One call, with the in-process 429 retries: the 2xx response and its text, or a named error. */
+  private async call(
+    method: Method,
+    pathAndQuery: string,
+    body?: unknown,
+  ): Promise<{ res: Response; text: string; endpoint: string }> {
     const url = this.url(pathAndQuery);
     const endpoint = `${method} ${url.pathname}`;
     for (let attempt = 0; ; attempt++) {
       const res = await this.send(method, url, endpoint, body);
-      if (res.ok) return parseBody(endpoint, await this.readText(res, endpoint), schema);
+      if (res.ok) return { res, text: await this.readText(res, endpoint), endpoint };
 
       const detail = errorDetail(await this.readText(res, endpoint).catch(() => ''));
       const answered = `${endpoint}: LinkedIn answered ${res.status}${detail}`;
@@ -313,6 +414,13 @@ function parseBody<S extends z.ZodType>(endpoint: string, text: string, schema: 
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
   throw new LinkedInResponseError(`${endpoint}: unexpected response: ${issues}`);
+}
+
+/** A job id from a header: digits only, a safe integer; otherwise undefined. */
+function jobIdFrom(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const id = Number(text);
+  return Number.isSafeInteger(id) ? id : undefined;
 }
 
 /**

@@ -1,9 +1,11 @@
 // Step FinishRun: gathers every item record into the run manifest, nothing dropped.
 import { z } from 'zod';
 import { mapLimit } from '#common/concurrency';
+import type { CrmItemRecord } from '#common/crm';
 import { ConfigurationError, RunIncompleteError } from '#common/errors';
 import { type ExportItem, type ItemRecord, ItemRecordSchema } from '#common/model';
 import { itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
+import { type CrmRunSummary, collectCrmItems, summariseCrm } from './crm/run.ts';
 import type { Deps } from './deps.ts';
 import { type PlanDocument, PlanDocumentSchema } from './plan.ts';
 
@@ -28,6 +30,8 @@ export interface Manifest {
   interrupted?: boolean;
   summary: RunSummary;
   items: ItemRecord[];
+  /** The CRM data validation exports of the run, one per instance (only when the run had any). */
+  crmItems?: CrmItemRecord[];
 }
 
 export interface RunSummary {
@@ -41,6 +45,8 @@ export interface RunSummary {
   interrupted?: number;
   bytes: number;
   rows: number;
+  /** The CRM data validation exports (only when the run had any); the figures above are the analytics ones. */
+  crm?: CrmRunSummary;
 }
 
 /** How FinishRun lists a planned window nothing was recorded for. */
@@ -109,6 +115,10 @@ export async function finishRun(
     bytes: items.reduce((sum, i) => sum + (i.bytes ?? 0), 0),
     rows: items.reduce((sum, i) => sum + (i.rows ?? 0), 0),
   };
+  const crmItems = plan.crmItems
+    ? await collectCrmItems(event.runId, plan.crmItems, deps, finishedAt)
+    : undefined;
+  if (crmItems) summary.crm = summariseCrm(crmItems);
   const manifest: Manifest = {
     version: 1,
     runId: plan.runId,
@@ -123,12 +133,20 @@ export async function finishRun(
     ...(options.interrupted && { interrupted: true }),
     summary,
     items,
+    ...(crmItems && { crmItems }),
   };
   const key = manifestKey(event.runId);
   await deps.store.putJson(key, manifest);
-  if (summary.failed > 0) {
+  const crmFailed = summary.crm?.failed ?? 0;
+  if (summary.failed > 0 || crmFailed > 0) {
+    const what = [
+      summary.failed > 0 && `${summary.failed} of ${items.length} item(s)`,
+      crmFailed > 0 && `${crmFailed} of ${crmItems?.length} CRM export(s)`,
+    ]
+      .filter(Boolean)
+      .join(' and ');
     throw new RunIncompleteError(
-      `${summary.failed} of ${items.length} item(s) failed in run ${event.runId}; see ${key} in ${deps.store.location}`,
+      `${what} failed in run ${event.runId}; see ${key} in ${deps.store.location}`,
     );
   }
   return { runId: event.runId, manifestKey: key, summary };

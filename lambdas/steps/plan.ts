@@ -1,6 +1,7 @@
 // Step PlanRun: validates the execution input, finds the contracts and plans the items per lane.
 import { z } from 'zod';
 import { mapLimit } from '#common/concurrency';
+import { CRM_DATASET, CrmInstanceUrnSchema, CrmItemSchema } from '#common/crm';
 import { addDays, daysBetween, utcDay } from '#common/days';
 import {
   ConfigurationError,
@@ -21,6 +22,8 @@ import {
 } from '#common/model';
 import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
 import { apiHostOf, isCovered, sourceOf } from './coverage.ts';
+import { planCrmItems } from './crm/job.ts';
+import { crmInstancesOfRun } from './crm/run.ts';
 import type { Deps } from './deps.ts';
 import type { Lane, PlanOutput } from './state.ts';
 
@@ -34,7 +37,13 @@ export const MAX_WINDOW_DAYS = 90;
 export const RunInputSchema = z
   .object({
     contracts: z.array(ContractUrnSchema).min(1).optional(),
-    datasets: z.array(DatasetSchema).min(1).optional(),
+    /** The analytics datasets, and `crmDataValidation` for the CRM family (crm/run.ts `crmInstancesOfRun`). */
+    datasets: z
+      .array(z.enum([...DATASETS, CRM_DATASET]))
+      .min(1)
+      .optional(),
+    /** CRM instances this run exports instead of `settings.crm.instances`. */
+    crmInstances: z.array(CrmInstanceUrnSchema).min(1).max(100).optional(),
     from: IsoDaySchema.optional(),
     to: IsoDaySchema.optional(),
     force: z.boolean().optional(),
@@ -88,6 +97,8 @@ export const PlanDocumentSchema = z.object({
   source: z.enum(['linkedin', 'emulator']).optional(),
   /** Host of the API the run read from. */
   apiHost: z.string().optional(),
+  /** The CRM data validation exports of the run, one per instance (absent when the family is off). */
+  crmItems: z.array(CrmItemSchema).optional(),
 });
 export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
 
@@ -202,14 +213,15 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   const input = parseRunInput(event.input);
   const range = resolveRange(input, new Date(event.startedAt), deps.settings.lagDays);
   const windows = splitRange(range.from, range.to);
-  const datasets: Dataset[] = input.datasets ? [...new Set(input.datasets)] : [...DATASETS];
+  const datasets = input.datasets ? analyticsDatasets(input.datasets) : [...DATASETS];
   const force = input.force ?? false;
   const bounded = windows.length > 1;
 
   const requested = input.contracts ? new Set(input.contracts.map(contractUrnId)).size : 1;
   const itemCount = windows.length * datasets.length * requested;
   if (bounded) assertWithinBound(itemCount, deps.settings.maxItemsPerRun);
-  const contracts = await resolveContracts(input, deps);
+  // A CRM-only run asks LinkedIn for no contract (its member may have none with reporting access).
+  const contracts = datasets.length ? await resolveContracts(input, deps) : [];
 
   const items: ExportItem[] = contracts.flatMap((contract) =>
     datasets.flatMap((dataset) => windows.map((w) => ({ contract, dataset, start: w.start, end: w.end }))),
@@ -228,6 +240,13 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     (item) => deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
   );
 
+  // The CRM family: one item per instance, from its cursor (none when the family is off).
+  const crmItems = await planCrmItems(
+    crmInstancesOfRun(input, deps.settings),
+    new Date(event.startedAt),
+    deps,
+  );
+
   const plan: PlanDocument = {
     version: 1,
     runId: event.runId,
@@ -239,6 +258,7 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     items,
     source,
     apiHost: apiHostOf(deps),
+    ...(crmItems.length > 0 && { crmItems }),
   };
   await deps.store.putJson(planKey(event.runId), plan);
 
@@ -254,6 +274,7 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     toExport: items.length - skipped,
     planned: items.length,
     skipped,
+    ...(crmItems.length > 0 && { crmItems }),
   };
 }
 
@@ -286,6 +307,11 @@ export function interleaveContracts(lanes: Lane[]): Lane[] {
     }
   }
   return ordered;
+}
+
+/** The analytics datasets of a `datasets` list (`crmDataValidation` is the CRM family's), once each. */
+export function analyticsDatasets(datasets: readonly string[]): Dataset[] {
+  return [...new Set(datasets)].filter((d): d is Dataset => (DATASETS as readonly string[]).includes(d));
 }
 
 function assertWithinBound(count: number, max: number): void {

@@ -1,5 +1,6 @@
 // What travels between the Task states of ExportJob: the item and its progress.
 import { z } from 'zod';
+import { CrmItemSchema } from '#common/crm';
 import {
   ContractUrnSchema,
   DatasetSchema,
@@ -85,5 +86,7 @@ export const PlanOutputSchema = z.object({
   toExport: z.number().int(),
   planned: z.number().int(),
   skipped: z.number().int(),
+  /** The CRM items, exported by the ExportCrm Map after the lanes (absent when the family is off). */
+  crmItems: z.array(CrmItemSchema).optional(),
 });
 export type PlanOutput = z.infer<typeof PlanOutputSchema>;

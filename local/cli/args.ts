@@ -1,9 +1,11 @@
 // Command-line arguments: the usage text, parsing with node:util, and validation naming the flag.
 import { parseArgs } from 'node:util';
+import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
 import { addDays, utcDay } from '#common/days';
 import { ContractUrnSchema, DATASETS } from '#common/model';
 import { MAX_MAP_CONCURRENCY } from '#lib/workflow';
 import { parseRunInput, type RunInput, resolveRange } from '#steps/plan';
+import { DEFAULT_CRM_INSTANCE } from '../emulator/crm.ts';
 import { type Args, UsageError } from './types.ts';
 
 export const USAGE = `Export LinkedIn Sales Navigator analytics (seat, activity, activityOutcome) to a folder or S3.
@@ -28,7 +30,11 @@ Options:
   --contract URN                only this contract (repeatable), e.g. urn:li:contract:123456; LinkedIn's
                                 urn:li:contract:<id> and the seed spec's urn:li:salesContract:<id> name the
                                 same contract; default: every contract with reporting access
-  --datasets LIST               comma-separated: seat,activity,activityOutcome (default: all)
+  --datasets LIST               comma-separated: seat,activity,activityOutcome,crmDataValidation (default: the
+                                three analytics ones, plus crmDataValidation when CRM instances are configured)
+  --crm-instance URN            a CRM instance whose stale contacts to export (repeatable; needs crmDataValidation
+                                in --datasets when --datasets is given), e.g.
+                                'urn:li:crmInstance:(DYNAMICS,362a3584-0d9b-44a1-a547-25de5cd95d08)'
   --allow-download-host HOST    local: also accept download URLs on HOST (repeatable; may be http)
   --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
   --concurrency N               local: lanes (contract × dataset) exported at once, 1-10000 (default 3000)
@@ -36,7 +42,8 @@ Options:
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
   --no-wait                     AWS mode: start the execution, print its ARN and console URL, do not follow
   --stop EXECUTION_ARN          stop that ExportRun execution (AWS)
-  --demo                        the demo: built-in emulator, the last 3 complete days, into ./exports-demo
+  --demo                        the demo: built-in emulator, the last 3 complete days and one CRM instance,
+                                into ./exports-demo
   --output text|json            json: print the result as one JSON document on stdout (default text)
   --quiet                       no live progress
   -h, --help                    this help
@@ -60,6 +67,7 @@ const RUN_FLAGS = [
   'to',
   'contract',
   'datasets',
+  'crm-instance',
   'force',
   'quiet',
   'concurrency',
@@ -140,12 +148,31 @@ export function parseCli(argv: string[]): Args | 'help' {
     }
   }
   const datasets = v.datasets?.split(',').map((d) => d.trim());
+  const known = [...DATASETS, CRM_DATASET];
   for (const dataset of datasets ?? []) {
-    if ((DATASETS as readonly string[]).includes(dataset)) continue;
-    const near = closest(dataset, DATASETS);
+    if ((known as readonly string[]).includes(dataset)) continue;
+    const near = closest(dataset, known);
     throw new UsageError(
-      `--datasets: unknown dataset "${dataset}"${near ? ` (did you mean ${near}?)` : ''}; one of ${DATASETS.join(', ')}`,
+      `--datasets: unknown dataset "${dataset}"${near ? ` (did you mean ${near}?)` : ''}; one of ${known.join(', ')}`,
     );
+  }
+  if (v['crm-instance'] && datasets && !datasets.includes(CRM_DATASET)) {
+    throw new UsageError(
+      `--crm-instance: given, but --datasets does not include ${CRM_DATASET}; add it (--datasets ${[...datasets, CRM_DATASET].join(',')}) or drop --crm-instance`,
+    );
+  }
+  if (local && datasets?.includes(CRM_DATASET) && !v['crm-instance'] && !demo) {
+    throw new UsageError(
+      `--datasets ${CRM_DATASET}: a local run needs the CRM instances to export: add --crm-instance URN (repeatable), e.g. --crm-instance 'urn:li:crmInstance:(DYNAMICS,<instance id>)'`,
+    );
+  }
+  for (const instance of v['crm-instance'] ?? []) {
+    const checked = CrmInstanceUrnSchema.safeParse(instance);
+    if (!checked.success) {
+      throw new UsageError(
+        `--crm-instance ${instance}: ${checked.error.issues[0]?.message ?? 'not a CRM instance URN'}`,
+      );
+    }
   }
   for (const contract of v.contract ?? []) {
     const checked = ContractUrnSchema.safeParse(contract);
@@ -158,6 +185,7 @@ export function parseCli(argv: string[]): Args | 'help' {
   const raw: Record<string, unknown> = {
     ...(v.contract && { contracts: v.contract }),
     ...(datasets && { datasets }),
+    ...(v['crm-instance'] && { crmInstances: v['crm-instance'] }),
     ...(v.from !== undefined && { from: v.from }),
     ...(v.to !== undefined && { to: v.to }),
     ...(v.force && { force: true }),
@@ -165,6 +193,10 @@ export function parseCli(argv: string[]): Args | 'help' {
   if (demo && v.from === undefined && v.to === undefined) {
     const today = utcDay(new Date());
     Object.assign(raw, { from: addDays(today, -DEMO_DAYS), to: today });
+  }
+  // The demo exports one CRM instance of the emulator too, unless --datasets leaves the family out.
+  if (demo && !v['crm-instance'] && (!datasets || datasets.includes(CRM_DATASET))) {
+    Object.assign(raw, { crmInstances: [DEFAULT_CRM_INSTANCE] });
   }
   let input: RunInput;
   try {
@@ -176,7 +208,8 @@ export function parseCli(argv: string[]): Args | 'help' {
       (err as Error).message
         .replace('invalid execution input: ', '')
         .replace(/\bcontracts(\.\d+)?:/g, '--contract:')
-        .replace(/\bdatasets(\.\d+)?:/g, `--datasets (one of ${DATASETS.join(', ')}):`)
+        .replace(/\bcrmInstances(\.\d+)?:/g, '--crm-instance:')
+        .replace(/\bdatasets(\.\d+)?:/g, `--datasets (one of ${[...DATASETS, CRM_DATASET].join(', ')}):`)
         .replace(/\b(from|to):/g, '--$1:'),
     );
   }
@@ -254,6 +287,7 @@ const OPTIONS = {
   to: { type: 'string' },
   contract: { type: 'string', multiple: true },
   datasets: { type: 'string' },
+  'crm-instance': { type: 'string', multiple: true },
   'allow-download-host': { type: 'string', multiple: true },
   'time-scale': { type: 'string' },
   concurrency: { type: 'string' },

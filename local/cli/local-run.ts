@@ -4,7 +4,7 @@ import { contractUrnId, DATASETS } from '#common/model';
 import { parseSettings, type Settings } from '#common/settings';
 import type { Contract, LinkedInApi } from '#linkedin/api';
 import type { Manifest } from '#steps/finish';
-import { MAX_WINDOW_DAYS, type RunInput } from '#steps/plan';
+import { analyticsDatasets, MAX_WINDOW_DAYS, type RunInput } from '#steps/plan';
 import { localDeps } from '../deps.ts';
 import { openDestination } from '../destination.ts';
 import { type Emulator, startEmulator } from '../emulator/server.ts';
@@ -229,8 +229,9 @@ function describeRange(input: RunInput): string {
  */
 function splitIntoRuns(input: RunInput, maxItemsPerRun: number, reportable: Contract[]): RunInput[] {
   if (!input.from || !input.to) return [input];
+  if (input.datasets && analyticsDatasets(input.datasets).length === 0) return [input]; // CRM only: no windows
   const windows = Math.ceil(daysBetween(input.from, input.to) / MAX_WINDOW_DAYS);
-  const datasets = input.datasets?.length ?? DATASETS.length;
+  const datasets = input.datasets ? analyticsDatasets(input.datasets).length : DATASETS.length;
   if (windows === 1) return [input];
   // Both URN forms of one id are one contract (PlanRun de-duplicates them the same way).
   const requested = input.contracts && new Set(input.contracts.map((c) => contractUrnId(c) ?? c)).size;
@@ -240,7 +241,13 @@ function splitIntoRuns(input: RunInput, maxItemsPerRun: number, reportable: Cont
   const runs: RunInput[] = [];
   for (let from = input.from; from < input.to; ) {
     const to = minDay(addDays(from, windowsPerRun * MAX_WINDOW_DAYS), input.to);
-    runs.push({ ...input, from, to });
+    // The CRM family is incremental, not windowed: only the first run exports it.
+    const { crmInstances: _, ...analytics } = input;
+    runs.push(
+      runs.length === 0
+        ? { ...input, from, to }
+        : { ...analytics, from, to, ...(input.datasets && { datasets: analyticsDatasets(input.datasets) }) },
+    );
     from = to;
   }
   return runs;

@@ -30,6 +30,13 @@ export function report(
       say(
         `Run ${result.runId}: ${s.exported} exported, ${s.skipped} skipped, ${s.failed} failed${stopped}, ${s.rows} rows, ${formatBytes(s.bytes)}.`,
       );
+      for (const crm of manifest.crmItems ?? []) {
+        say(
+          crm.status === 'EXPORTED'
+            ? `CRM ${crm.crmInstance}: EXPORTED ${crm.parts.length} part(s), ${crm.rows} rows, ${formatBytes(crm.bytes)}; cursor ${crm.cursor}.`
+            : `CRM ${crm.crmInstance}: FAILED (${crm.error?.name}: ${crm.error?.message}); the cursor is kept.`,
+        );
+      }
       say(`Manifest: ${join(store.location, `manifests/${result.runId}.json`)}`);
     }
     if (result.status === 'ABORTED' && stoppedBecause) {
@@ -50,6 +57,12 @@ export function report(
   }
   if (items.some((i) => i.status === 'EXPORTED')) {
     say(`Files: ${join(store.location, 'sales-navigator/')}<dataset>/contract=<id>/window=<start>_<end>/`);
+  }
+  const crmItems = results.flatMap((r) => r.manifest?.crmItems ?? []);
+  if (crmItems.some((i) => i.status === 'EXPORTED')) {
+    say(
+      `CRM files: ${join(store.location, 'crm-data-validation/')}instance=<key>/export=<startAt>_<endAt>/part-NNNN.csv`,
+    );
   }
   if (args.demo && code === EXIT.ok) {
     say(
@@ -73,6 +86,7 @@ export function report(
           ...(result.error && { error: result.error }),
         })),
         items,
+        ...(crmItems.length > 0 && { crmItems }),
       }),
     );
   }

@@ -8,6 +8,13 @@ import { z } from 'zod';
 import { msToDay } from '#common/days';
 import { ContractUrnSchema, DATASETS, type Dataset, EXPORT_ACTIONS, type JobStatus } from '#common/model';
 import { contractId } from '#storage/keys';
+import {
+  type CrmEmulatorOptions,
+  CrmEmulatorOptionsSchema,
+  CrmEndpoints,
+  type CrmJobSummary,
+  type CrmKnobs,
+} from './crm.ts';
 import { type CsvSpec, csvBuffer, csvByteLength, csvChunks, csvRowCount, DAY_MS } from './csv.ts';
 import { laneKey, ScenarioBook, type ScenarioKnobs, ScenariosSchema } from './scenarios.ts';
 
@@ -91,6 +98,8 @@ const EmulatorOptionsSchema = z
     /** Data rows per UTC day in every file (and seats per contract). */
     rowsPerDay: z.number().int().min(0).max(1_000_000).default(5),
     scenarios: ScenariosSchema.default({}),
+    /** The CRM data validation endpoints: instances, timings, parts per job, knobs (crm.ts). */
+    crm: z.custom<CrmEmulatorOptions>((v) => CrmEmulatorOptionsSchema.safeParse(v).success).default({}),
     /** Clock (epoch ms). Default `Date.now`. */
     now: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').default(() => Date.now),
   })
@@ -134,6 +143,13 @@ export interface Emulator {
   revokeToken(): void;
   /** The exact bytes a COMPLETED job over `[startMs, endMs)` serves. */
   expectedCsv(contract: string, dataset: Dataset, startMs: number, endMs: number): Buffer;
+  /** The CRM data validation jobs created so far. */
+  crmJobs(): CrmJobSummary[];
+  /** Replaces the knobs of one CRM instance; `{}` clears them. */
+  setCrmScenario(crmInstance: string, knobs: CrmKnobs): void;
+  crmScenario(crmInstance: string): CrmKnobs;
+  /** The data rows (no header) every CRM export of `[startAt, endAt)` of the instance holds, in order. */
+  expectedCrmRows(crmInstance: string, startAt: number, endAt: number): string[];
   close(): Promise<void>;
 }
 
@@ -359,8 +375,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     else res.end();
   }
 
+  const crm = new CrmEndpoints(opts.crm, {
+    now,
+    origin: () => origin,
+    urlTtlMs: opts.urlTtlMs,
+    authenticate,
+    httpError: (status, message, headers) => new HttpError(status, message, headers),
+    expiredToken,
+    readJson,
+  });
+
   async function route(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL) {
     const path = url.pathname;
+    if (crm.handles(path)) return crm.route(req, res, url, (s, h) => writeHead(res, record, s, h));
     const media = MEDIA_PATH.exec(path);
     if (media) {
       allow(req, 'GET');
@@ -445,6 +472,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     expectedCsv: (contract, dataset, startMs, endMs) =>
       csvBuffer(spec({ contract, dataset, startAt: startMs, endAt: endMs })),
+    crmJobs: () => crm.summaries(),
+    setCrmScenario: (crmInstance, knobs) => crm.setKnobs(crmInstance, knobs),
+    crmScenario: (crmInstance) => crm.knobsOf(crmInstance),
+    expectedCrmRows: (crmInstance, startAt, endAt) => crm.rows(crmInstance, startAt, endAt),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

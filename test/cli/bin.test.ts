@@ -39,6 +39,9 @@ it('the demo entry point exports the last three days from the built-in emulator 
   }
   expect(new Set(manifest.items.map((i) => i.dataset))).toEqual(new Set(DATASETS));
   expect(stdout).toContain('Demo done');
+  // The demo exports one CRM instance of the emulator too (CRM data validation, stale contacts).
+  expect(manifest.crmItems?.map((i) => [i.status, i.cursor])).toEqual([['EXPORTED', 'ADVANCED']]);
+  expect(stdout).toMatch(/^CRM urn:li:crmInstance:\(DYNAMICS,[\w-]+\): EXPORTED 3 part\(s\)/m);
   // It ends with the activities per type, read back from the folder with DuckDB.
   const summary = stdout.slice(stdout.indexOf('Query your data (DuckDB): npm run query -- --dest'));
   const perType = [...summary.matchAll(/^([A-Z_]+) +(\d+) +\d+$/gm)].map((m) => Number(m[2]));

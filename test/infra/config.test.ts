@@ -144,11 +144,11 @@ describe('imported bucket and secret', () => {
 
   it('points the functions and their grants at the imported ones', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(11); // six analytics functions and five CRM ones
     for (const fn of functions) expect(fn.Properties.Environment.Variables.BUCKET_NAME).toBe(bucketName);
     const linkedin = functions.filter((fn) => 'TOKEN_SECRET_ARN' in fn.Properties.Environment.Variables);
     expect(linkedin.map((fn) => fn.Properties.Environment.Variables.TOKEN_SECRET_ARN)).toEqual(
-      Array(4).fill(tokenSecretArn),
+      Array(7).fill(tokenSecretArn), // four analytics functions and three CRM ones call LinkedIn
     );
 
     const resources = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>

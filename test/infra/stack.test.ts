@@ -152,9 +152,14 @@ describe('token secret', () => {
 });
 
 describe('functions', () => {
-  it('are exactly the six pipeline functions: nodejs22.x on arm64, traced, logging to their own log group', () => {
+  it('are exactly the six pipeline functions and the five CRM ones: nodejs22.x on arm64, traced, logging to their own log group', () => {
     const functions = resources('AWS::Lambda::Function');
-    expect(Object.keys(functions).sort()).toEqual(ALL.map((fn) => logicalId(stack.functions[fn])).sort());
+    expect(Object.keys(functions).sort()).toEqual(
+      [
+        ...ALL.map((fn) => logicalId(stack.functions[fn])),
+        ...Object.values(stack.crmFunctions).map(logicalId),
+      ].sort(),
+    );
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -227,7 +232,10 @@ describe('least-privilege IAM', () => {
 
   it('scopes S3 object access to key prefixes, per function', () => {
     const expected: Record<Fn, Record<string, string[]>> = {
-      planRun: { 's3:GetObject': [objects('sales-navigator')], 's3:PutObject': [objects('manifests')] },
+      planRun: {
+        's3:GetObject': [objects('sales-navigator'), objects('state/crm-data-validation')],
+        's3:PutObject': [objects('manifests')],
+      },
       createJob: {},
       checkJob: { 's3:GetObject': [objects('sales-navigator')], 's3:PutObject': [objects('manifests')] },
       copyToS3: {
@@ -252,7 +260,7 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  it('lets ExportJob start executions of itself and follow them (.sync), and ExportRun start ExportJob', () => {
+  it('lets ExportJob start executions of itself and follow them (.sync), and ExportRun start ExportJob and ExportCrmJob', () => {
     const selfArn =
       'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:TestExport-ExportJob';
     const job = grants(stack.exportJob.role);
@@ -264,10 +272,13 @@ describe('least-privilege IAM', () => {
     for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
       expect(job.get(action)?.[0]).toMatch(/:rule\/StepFunctionsGetEventsForStepFunctionsExecutionRule$/);
     }
-    expect(grants(stack.exportRun.role).get('states:StartExecution')).toEqual([
-      `<${logicalId(stack.exportJob)}>`,
-      `<${logicalId(stack.exportRun)}>`,
-    ]);
+    expect(grants(stack.exportRun.role).get('states:StartExecution')?.sort()).toEqual(
+      [
+        `<${logicalId(stack.exportJob)}>`,
+        `<${logicalId(stack.exportCrmJob)}>`,
+        `<${logicalId(stack.exportRun)}>`,
+      ].sort(),
+    );
   });
 
   it('lets the ExportEach Distributed Map start, follow and stop its own child executions, and read the lanes', () => {
@@ -317,13 +328,14 @@ describe('state machines', () => {
     expect(withoutArns(definition('ExportJob'))).toEqual(withoutArns(local.exportJob));
   });
 
-  it('ExportRun starts one ExportJob execution per item, at the configured concurrency', () => {
+  it('ExportRun starts one ExportJob execution per item, at the configured concurrency (and one ExportCrmJob per CRM item)', () => {
     const states = allStates(definition('ExportRun'));
     const starts = states.filter(([, s]) =>
       String(s.Resource).includes(':states:::states:startExecution.sync'),
     );
     expect(starts.map(([, s]) => (s.Parameters as Record<string, unknown>).StateMachineArn)).toEqual([
       `<${logicalId(stack.exportJob)}>`,
+      `<${logicalId(stack.exportCrmJob)}>`,
     ]);
     expect(states.map(([, s]) => s.MaxConcurrency)).toContain(6);
   });
@@ -484,7 +496,7 @@ describe('bundled handlers', () => {
         message: expect.stringContaining('received an invalid event'),
       });
     }
-    expect(handlers).toHaveLength(6);
-    // Bundling six functions with esbuild takes ~15 s alone and several times that on a loaded machine.
-  }, 180_000);
+    expect(handlers).toHaveLength(11); // six analytics functions and five CRM ones
+    // Bundling eleven functions with esbuild takes ~25 s alone and several times that on a loaded machine.
+  }, 300_000);
 });
