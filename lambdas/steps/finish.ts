@@ -5,7 +5,7 @@ import { ConfigurationError, RunIncompleteError } from '#common/errors';
 import { type ExportItem, type ItemRecord, ItemRecordSchema } from '#common/model';
 import { itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
 import type { Deps } from './deps.ts';
-import { type PlanDocument, PlanDocumentSchema } from './plan.ts';
+import { type LaneCoverageSummary, type PlanDocument, PlanDocumentSchema } from './plan.ts';
 
 export const FinishRunEventSchema = z.object({ runId: z.string().min(1) });
 export type FinishRunEvent = z.infer<typeof FinishRunEventSchema>;
@@ -24,6 +24,8 @@ export interface Manifest {
   source?: 'linkedin' | 'emulator';
   /** Host of the API the run read from, e.g. `api.linkedin.com`. */
   apiHost?: string;
+  /** Per lane: days of the range, days existing objects already held, days planned (absent before this was recorded). */
+  coverage?: LaneCoverageSummary[];
   /** Present (true) when the run was stopped by the user before every item finished. */
   interrupted?: boolean;
   summary: RunSummary;
@@ -120,6 +122,7 @@ export async function finishRun(
     force: plan.force,
     ...(plan.source && { source: plan.source }),
     ...(plan.apiHost && { apiHost: plan.apiHost }),
+    ...(plan.coverage && { coverage: plan.coverage }),
     ...(options.interrupted && { interrupted: true }),
     summary,
     items,

@@ -19,8 +19,9 @@ import {
   IsoDaySchema,
   type ItemRecord,
 } from '#common/model';
+import { dayCount, windowsOf } from '#storage/coverage';
 import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
-import { apiHostOf, isCovered, sourceOf } from './coverage.ts';
+import { apiHostOf, type LaneCoverage, laneCoverage, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
 import type { Lane, PlanOutput } from './state.ts';
 
@@ -72,6 +73,19 @@ export const PlanRunEventSchema = z.object({
 });
 export type PlanRunEvent = z.infer<typeof PlanRunEventSchema>;
 
+/** One lane's coverage when the run was planned (plan.json and the manifest's `coverage`). */
+export const LaneCoverageSummarySchema = z.object({
+  contract: ContractUrnSchema,
+  dataset: DatasetSchema,
+  /** Days in the run's range `[from, to)`. */
+  days: z.number().int().nonnegative(),
+  /** Days of the range existing objects (of the run's source, any window) already held. */
+  coveredDays: z.number().int().nonnegative(),
+  /** Days the run planned to export: the gaps, or the whole range with `force`. */
+  exportDays: z.number().int().nonnegative(),
+});
+export type LaneCoverageSummary = z.infer<typeof LaneCoverageSummarySchema>;
+
 /** What PlanRun stores at `manifests/<runId>/plan.json`; FinishRun reads it back. */
 export const PlanDocumentSchema = z.object({
   version: z.literal(1),
@@ -88,6 +102,8 @@ export const PlanDocumentSchema = z.object({
   source: z.enum(['linkedin', 'emulator']).optional(),
   /** Host of the API the run read from. */
   apiHost: z.string().optional(),
+  /** Per lane: days of the run's range, days existing objects already held, days planned for export. */
+  coverage: z.array(LaneCoverageSummarySchema).optional(),
 });
 export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
 
@@ -102,13 +118,16 @@ export function parseRunInput(value: unknown): RunInput {
 }
 
 /**
- * `[from, to)` of the run: the given range, or the last complete UTC day before `startedAt`
+ * `[from, to)` of the run: the given range, or the `lookBackDays` complete UTC days before `startedAt`
  * moved back by `lagDays` (LinkedIn refreshes data once a day; the newest day is often not ready).
+ * Coverage then keeps only the days no object holds, so the daily run heals the holes of its look-back.
  */
 export function resolveRange(
   input: RunInput,
   startedAt: Date,
   lagDays: number,
+  /** Days the default range reaches back (settings `lookBackDays`); 1 = only the newest complete day. */
+  lookBackDays = 1,
 ): { from: string; to: string } {
   const today = utcDay(startedAt);
   if (input.from && input.to) {
@@ -120,7 +139,7 @@ export function resolveRange(
     return { from: input.from, to: input.to };
   }
   const to = addDays(today, -lagDays);
-  return { from: addDays(to, -1), to };
+  return { from: addDays(to, -lookBackDays), to };
 }
 
 /** Splits `[from, to)` into consecutive day-aligned windows of at most 90 days. */
@@ -189,8 +208,9 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
 }
 
 /**
- * PlanRun: validates the input, resolves the windows, discovers contracts, skips items whose object
- * already exists (unless `force`), stores the plan and the lanes (`lanes.json`, read by the ExportEach
+ * PlanRun: validates the input, resolves the range, discovers contracts, lists each lane's objects
+ * and plans only the days none of them holds (any window counts; `force` plans the whole range),
+ * merged into day-aligned windows of at most 90 days; the objects it relies on are SKIPPED items, stores the plan and the lanes (`lanes.json`, read by the ExportEach
  * Distributed Map), and returns a small summary.
  *
  * The `maxItemsPerRun` bound only applies to a plan with several windows per lane (a backfill): that
@@ -200,7 +220,12 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
  */
 export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutput> {
   const input = parseRunInput(event.input);
-  const range = resolveRange(input, new Date(event.startedAt), deps.settings.lagDays);
+  const range = resolveRange(
+    input,
+    new Date(event.startedAt),
+    deps.settings.lagDays,
+    deps.settings.lookBackDays,
+  );
   const windows = splitRange(range.from, range.to);
   const datasets: Dataset[] = input.datasets ? [...new Set(input.datasets)] : [...DATASETS];
   const force = input.force ?? false;
@@ -211,21 +236,45 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   if (bounded) assertWithinBound(itemCount, deps.settings.maxItemsPerRun);
   const contracts = await resolveContracts(input, deps);
 
-  const items: ExportItem[] = contracts.flatMap((contract) =>
-    datasets.flatMap((dataset) => windows.map((w) => ({ contract, dataset, start: w.start, end: w.end }))),
+  // Coverage per lane: one listing of its prefix, one metadata read per overlapping object at most.
+  // Only an object from the same source counts: emulator data never covers a real export.
+  const source = sourceOf(deps);
+  const laneIds = contracts.flatMap((contract) => datasets.map((dataset) => ({ contract, dataset })));
+  const span = { start: range.from, end: range.to };
+  const coverages = await mapLimit(laneIds, LANE_LISTING_CONCURRENCY, (lane) =>
+    laneCoverage(deps.store, lane, span, source),
+  );
+
+  const skippedItems: ExportItem[] = [];
+  const exportItems: ExportItem[] = [];
+  const coverage: LaneCoverageSummary[] = [];
+  laneIds.forEach((lane, i) => {
+    const found = coverages[i] as LaneCoverage;
+    const toFill = force ? [span] : found.gaps;
+    if (!force) {
+      for (const object of found.objects)
+        skippedItems.push({ ...lane, start: object.start, end: object.end });
+    }
+    for (const w of windowsOf(toFill, MAX_WINDOW_DAYS))
+      exportItems.push({ ...lane, start: w.start, end: w.end });
+    coverage.push({
+      ...lane,
+      days: daysBetween(range.from, range.to),
+      coveredDays: dayCount(found.covered),
+      exportDays: dayCount(toFill),
+    });
+  });
+  const items = [...skippedItems, ...exportItems].sort(
+    (a, b) =>
+      a.contract.localeCompare(b.contract) ||
+      DATASETS.indexOf(a.dataset) - DATASETS.indexOf(b.dataset) ||
+      a.start.localeCompare(b.start),
   );
   if (bounded) assertWithinBound(items.length, deps.settings.maxItemsPerRun);
 
-  // Only an object from the same source counts: emulator data never covers a real export.
-  const source = sourceOf(deps);
-  const exists = force
-    ? items.map(() => false)
-    : await mapLimit(items, 32, (item) => isCovered(deps.store, itemKey(item), source));
   const finishedAt = deps.now().toISOString();
-  await mapLimit(
-    items.filter((_, i) => exists[i]),
-    32,
-    (item) => deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
+  await mapLimit(skippedItems, 32, (item) =>
+    deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
   );
 
   const plan: PlanDocument = {
@@ -239,23 +288,26 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     items,
     source,
     apiHost: apiHostOf(deps),
+    coverage,
   };
   await deps.store.putJson(planKey(event.runId), plan);
 
-  const lanes = interleaveContracts(lanesOf(items.filter((_, i) => !exists[i])));
+  const lanes = interleaveContracts(lanesOf(exportItems));
   const key = lanesKey(event.runId);
   await deps.store.putJson(key, lanes);
-  const skipped = exists.filter(Boolean).length;
   return {
     runId: event.runId,
     force,
     lanesKey: key,
     lanes: lanes.length,
-    toExport: items.length - skipped,
+    toExport: exportItems.length,
     planned: items.length,
-    skipped,
+    skipped: skippedItems.length,
   };
 }
+
+/** Lanes whose prefix PlanRun lists at once (each then reads up to 16 objects' metadata at once). */
+const LANE_LISTING_CONCURRENCY = 4;
 
 /** Items grouped into lanes (contract × dataset), windows in order. */
 function lanesOf(items: ExportItem[]): Lane[] {
