@@ -245,18 +245,18 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     laneCoverage(deps.store, lane, span, source),
   );
 
+  const items: ExportItem[] = [];
   const skippedItems: ExportItem[] = [];
   const exportItems: ExportItem[] = [];
   const coverage: LaneCoverageSummary[] = [];
   laneIds.forEach((lane, i) => {
     const found = coverages[i] as LaneCoverage;
     const toFill = force ? [span] : found.gaps;
-    if (!force) {
-      for (const object of found.objects)
-        skippedItems.push({ ...lane, start: object.start, end: object.end });
-    }
-    for (const w of windowsOf(toFill, MAX_WINDOW_DAYS))
-      exportItems.push({ ...lane, start: w.start, end: w.end });
+    const skipped = force ? [] : found.objects.map((o) => ({ ...lane, start: o.start, end: o.end }));
+    const exported = windowsOf(toFill, MAX_WINDOW_DAYS).map((w) => ({ ...lane, ...w }));
+    skippedItems.push(...skipped);
+    exportItems.push(...exported);
+    items.push(...[...skipped, ...exported].sort((a, b) => a.start.localeCompare(b.start)));
     coverage.push({
       ...lane,
       days: daysBetween(range.from, range.to),
@@ -264,12 +264,6 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
       exportDays: dayCount(toFill),
     });
   });
-  const items = [...skippedItems, ...exportItems].sort(
-    (a, b) =>
-      a.contract.localeCompare(b.contract) ||
-      DATASETS.indexOf(a.dataset) - DATASETS.indexOf(b.dataset) ||
-      a.start.localeCompare(b.start),
-  );
   if (bounded) assertWithinBound(items.length, deps.settings.maxItemsPerRun);
 
   const finishedAt = deps.now().toISOString();

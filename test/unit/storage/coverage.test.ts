@@ -22,17 +22,25 @@ describe('parseWindowKey', () => {
       start: '2026-01-01',
       end: '2026-04-01',
     });
-    expect(parseWindowKey(key('2024-02-28', '2024-03-01', 'activityOutcome'))?.dataset).toBe('activityOutcome');
+    expect(parseWindowKey(key('2024-02-28', '2024-03-01', 'activityOutcome'))?.dataset).toBe(
+      'activityOutcome',
+    );
   });
 
   it.each([
     ['a temp file', `${key('2026-01-01', '2026-01-02')}.partial`],
-    ['a metadata sidecar', 'sales-navigator/activity/contract=42/window=2026-01-01_2026-01-02/.activity.csv.metadata.json'],
+    [
+      'a metadata sidecar',
+      'sales-navigator/activity/contract=42/window=2026-01-01_2026-01-02/.activity.csv.metadata.json',
+    ],
     ['a manifest', 'manifests/run-1.json'],
     ['an empty window', key('2026-01-02', '2026-01-02')],
     ['a reversed window', key('2026-01-03', '2026-01-02')],
     ['a day that does not exist', key('2025-02-28', '2025-02-29')],
-    ['a file of another dataset', 'sales-navigator/activity/contract=42/window=2026-01-01_2026-01-02/seat.csv'],
+    [
+      'a file of another dataset',
+      'sales-navigator/activity/contract=42/window=2026-01-01_2026-01-02/seat.csv',
+    ],
   ])('ignores %s', (_, k) => {
     expect(parseWindowKey(k)).toBeUndefined();
   });
@@ -60,20 +68,32 @@ describe('union, coverage and gaps', () => {
   });
 
   it('merges overlapping windows and swallows nested ones', () => {
-    const windows = [r('2026-01-01', '2026-01-20'), r('2026-01-03', '2026-01-04'), r('2026-01-15', '2026-01-25')];
+    const windows = [
+      r('2026-01-01', '2026-01-20'),
+      r('2026-01-03', '2026-01-04'),
+      r('2026-01-15', '2026-01-25'),
+    ];
     expect(unionOf(windows)).toEqual([r('2026-01-01', '2026-01-25')]);
     expect(dayCount(coveredWithin(range, windows))).toBe(24);
     expect(gapsOf(range, windows)).toEqual([r('2026-01-25', '2026-01-31')]);
   });
 
   it('the halves of a split window cover it exactly as the whole would', () => {
-    const halves = [r('2026-01-01', '2026-01-02'), r('2026-01-02', '2026-01-03'), r('2026-01-03', '2026-01-04')];
+    const halves = [
+      r('2026-01-01', '2026-01-02'),
+      r('2026-01-02', '2026-01-03'),
+      r('2026-01-03', '2026-01-04'),
+    ];
     expect(gapsOf(r('2026-01-01', '2026-01-04'), halves)).toEqual([]);
     expect(gapsOf(r('2026-01-01', '2026-01-05'), halves)).toEqual([r('2026-01-04', '2026-01-05')]);
   });
 
   it('finds holes between windows, at both ends, and clips windows reaching outside the range', () => {
-    const windows = [r('2025-12-01', '2026-01-03'), r('2026-01-10', '2026-01-11'), r('2026-01-30', '2026-03-01')];
+    const windows = [
+      r('2025-12-01', '2026-01-03'),
+      r('2026-01-10', '2026-01-11'),
+      r('2026-01-30', '2026-03-01'),
+    ];
     expect(gapsOf(range, windows)).toEqual([r('2026-01-03', '2026-01-10'), r('2026-01-11', '2026-01-30')]);
     expect(coveredWithin(range, windows)).toEqual([
       r('2026-01-01', '2026-01-03'),
