@@ -73,12 +73,30 @@ export async function laneCoverage(
   source: DataSource,
 ): Promise<LaneCoverage> {
   const keys = await store.list(lanePrefix(lane.dataset, lane.contract));
-  const candidates = windowObjects(keys).filter((object) => overlaps(object, range));
+  return coverageOf(store, windowObjects(keys), range, source);
+}
+
+/**
+ * The coverage of `range` by `objects` (one lane's, e.g. from `windowObjects`): one metadata read per
+ * object overlapping the range, at most COVERAGE_METADATA_CONCURRENCY at once.
+ */
+export async function coverageOf(
+  store: ObjectStore,
+  objects: readonly WindowObject[],
+  range: DayRange,
+  source: DataSource,
+): Promise<LaneCoverage> {
+  const candidates = objects.filter((object) => overlaps(object, range));
   const counts = await mapLimit(candidates, COVERAGE_METADATA_CONCURRENCY, async (object) => {
     const metadata = await store.metadataOf(object.key);
     return metadata !== undefined && (metadata[SOURCE_METADATA_KEY] ?? 'linkedin') === source;
   });
-  const objects = candidates.filter((_, i) => counts[i]);
+  const counted = candidates.filter((_, i) => counts[i]);
   const foreign = candidates.filter((_, i) => !counts[i]);
-  return { objects, foreign, covered: coveredWithin(range, objects), gaps: gapsOf(range, objects) };
+  return {
+    objects: counted,
+    foreign,
+    covered: coveredWithin(range, counted),
+    gaps: gapsOf(range, counted),
+  };
 }
