@@ -19,7 +19,7 @@ import {
   IsoDaySchema,
   type ItemRecord,
 } from '#common/model';
-import { dayCount, windowsOf } from '#storage/coverage';
+import { dayCount, gapsOf, windowsOf } from '#storage/coverage';
 import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
 import { apiHostOf, type LaneCoverage, laneCoverage, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
@@ -104,6 +104,11 @@ export const PlanDocumentSchema = z.object({
   apiHost: z.string().optional(),
   /** Per lane: days of the run's range, days existing objects already held, days planned for export. */
   coverage: z.array(LaneCoverageSummarySchema).optional(),
+  /**
+   * `force` only: keys of objects inside the range cut differently from the new windows. FinishRun
+   * removes each once EXPORTED records of this run hold every one of its days.
+   */
+  superseded: z.array(z.string()).optional(),
 });
 export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
 
@@ -246,14 +251,25 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   );
 
   const items: ExportItem[] = [];
+  const superseded: string[] = [];
   const skippedItems: ExportItem[] = [];
   const exportItems: ExportItem[] = [];
   const coverage: LaneCoverageSummary[] = [];
   laneIds.forEach((lane, i) => {
     const found = coverages[i] as LaneCoverage;
-    const toFill = force ? [span] : found.gaps;
-    const skipped = force ? [] : found.objects.map((o) => ({ ...lane, start: o.start, end: o.end }));
+    // With force, an object reaching outside the range keeps its days (removing it would lose the
+    // days outside); every other day of the range is exported again, and the objects it replaces
+    // are removed by FinishRun once the new ones are whole (so no day is doubled or missing).
+    const kept = force
+      ? found.objects.filter((o) => o.start < span.start || o.end > span.end)
+      : found.objects;
+    const toFill = force ? gapsOf(span, kept) : found.gaps;
+    const skipped = kept.map((o) => ({ ...lane, start: o.start, end: o.end }));
     const exported = windowsOf(toFill, MAX_WINDOW_DAYS).map((w) => ({ ...lane, ...w }));
+    if (force) {
+      const fresh = new Set(exported.map(itemKey));
+      for (const o of found.objects) if (!kept.includes(o) && !fresh.has(o.key)) superseded.push(o.key);
+    }
     skippedItems.push(...skipped);
     exportItems.push(...exported);
     items.push(...[...skipped, ...exported].sort((a, b) => a.start.localeCompare(b.start)));
@@ -283,6 +299,7 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     source,
     apiHost: apiHostOf(deps),
     coverage,
+    ...(superseded.length && { superseded }),
   };
   await deps.store.putJson(planKey(event.runId), plan);
 

@@ -129,3 +129,60 @@ describe('the scheduled run heals holes', () => {
     expect(second.manifest?.summary).toMatchObject({ exported: 0, skipped: 6 });
   });
 });
+
+describe.each(DESTINATIONS)('force over differently-cut objects in %s', (destination) => {
+  it('re-exports the range, then removes the objects it superseded; one reaching outside stays', async () => {
+    const env = await start({ destination });
+    const lane = { contracts: [CONTRACT_A], datasets: ['seat'] };
+    for (const [from, to] of [
+      ['2026-10-01', '2026-10-02'],
+      ['2026-10-02', '2026-10-03'],
+      ['2026-10-03', '2026-10-05'],
+    ]) {
+      expect((await env.run({ ...lane, from, to }, `run-${from}`)).result.status).toBe('SUCCEEDED');
+    }
+    const jobs = env.emulator.jobs().length;
+
+    const forced = await env.run({ ...lane, from: '2026-10-01', to: '2026-10-04', force: true }, 'run-force');
+
+    expect(forced.result.status).toBe('SUCCEEDED');
+    const fresh = item(CONTRACT_A, 'seat', '2026-10-01', '2026-10-03');
+    const outside = item(CONTRACT_A, 'seat', '2026-10-03', '2026-10-05');
+    // One new job, for the days no object reaching outside the range holds.
+    expect(
+      env.emulator
+        .jobs()
+        .slice(jobs)
+        .map((j) => j.window),
+    ).toEqual([{ startAt: day(fresh.start), endAt: day(fresh.end) }]);
+    expect(forced.manifest?.superseded).toEqual({
+      removed: [
+        itemKey(item(CONTRACT_A, 'seat', '2026-10-01', '2026-10-02')),
+        itemKey(item(CONTRACT_A, 'seat', '2026-10-02', '2026-10-03')),
+      ],
+      kept: [],
+    });
+    // The live layout: every day once.
+    expect(await dataKeys(env.destination.allKeys())).toEqual([itemKey(fresh), itemKey(outside)]);
+    expect((await env.destination.read(itemKey(fresh)))?.equals(env.expectedCsv(fresh))).toBe(true);
+  });
+
+  it('keeps a superseded object when the new export of its days failed: no day goes missing', async () => {
+    const env = await start({ destination });
+    const lane = { contracts: [CONTRACT_A], datasets: ['seat'] };
+    await env.run({ ...lane, from: '2026-10-01', to: '2026-10-02' }, 'run-1');
+    await env.run({ ...lane, from: '2026-10-02', to: '2026-10-03' }, 'run-2');
+    env.emulator.setScenario(CONTRACT_A, 'seat', {
+      failJob: { status: 'FAILED_DUE_TO_INTERNAL_ERROR', times: 10 },
+    });
+
+    const forced = await env.run({ ...lane, from: '2026-10-01', to: '2026-10-03', force: true }, 'run-force');
+
+    expect(forced.result.status).toBe('FAILED');
+    expect(forced.manifest?.superseded?.removed).toEqual([]);
+    expect(await dataKeys(env.destination.allKeys())).toEqual([
+      itemKey(item(CONTRACT_A, 'seat', '2026-10-01', '2026-10-02')),
+      itemKey(item(CONTRACT_A, 'seat', '2026-10-02', '2026-10-03')),
+    ]);
+  });
+});
