@@ -26,8 +26,8 @@ Options:
   --emulator                    local: use the built-in LinkedIn emulator (made-up data, no account needed)
   --dest DIR|s3://bucket/prefix local: destination (default ./exports; ./exports-demo for the emulator);
                                 s3:// honours AWS_ENDPOINT_URL_S3
-  --from YYYY-MM-DD             first UTC day (inclusive)        } both or neither; default: the last
-  --to YYYY-MM-DD               end UTC day (exclusive)          } complete UTC day minus the lag
+  --from YYYY-MM-DD             first UTC day (inclusive)        } both or neither; default: the 7
+  --to YYYY-MM-DD               end UTC day (exclusive)          } complete UTC days before the lag
   --contract URN                only this contract (repeatable), e.g. urn:li:contract:123456; LinkedIn's
                                 urn:li:contract:<id> and the seed spec's urn:li:salesContract:<id> name the
                                 same contract; default: every contract with reporting access
@@ -36,6 +36,7 @@ Options:
   --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
   --concurrency N               local: lanes (contract × dataset) exported at once, 1-10000 (default 3000)
   --force                       export again even if the object already exists
+                                (by default only the days no object holds are exported)
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
   --no-wait                     AWS mode: start the execution, print its ARN and console URL, do not follow
   --stop EXECUTION_ARN          stop that ExportRun execution (AWS)
