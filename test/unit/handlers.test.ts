@@ -4,7 +4,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  NotFound,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
