@@ -429,16 +429,25 @@ describe('planRun', () => {
       expect(storedLanes(deps)).toEqual([]);
     });
 
-    it('force plans the whole range, cut afresh, and records what was covered', async () => {
+    it('force plans the range cut afresh, supersedes objects inside it, keeps one reaching outside', async () => {
       const deps = setup();
-      deps.store.put(seatKey('2025-01-01', '2025-01-10'), 'a,b\n');
+      deps.store.put(seatKey('2025-01-01', '2025-01-10'), 'a,b\n'); // reaches outside: its days stay
+      deps.store.put(seatKey('2025-01-10', '2025-01-12'), 'a,b\n'); // inside, cut differently
+      deps.store.put(seatKey('2025-01-12', '2025-01-20'), 'a,b\n'); // inside, cut differently
 
       const output = await planRun(event(seatOnly('2025-01-05', '2025-01-20', { force: true })), deps);
 
-      expect(output).toMatchObject({ planned: 1, skipped: 0, toExport: 1 });
-      expect(storedLanes(deps)[0]?.windows).toEqual([{ start: '2025-01-05', end: '2025-01-20' }]);
-      expect(planOf(deps).coverage).toEqual([
-        { contract: A, dataset: 'seat', days: 15, coveredDays: 5, exportDays: 15 },
+      expect(output).toMatchObject({ planned: 2, skipped: 1, toExport: 1 });
+      expect(storedLanes(deps)[0]?.windows).toEqual([{ start: '2025-01-10', end: '2025-01-20' }]);
+      const plan = deps.store.json<{ coverage: unknown[]; superseded: string[] }>(
+        'manifests/run-1/plan.json',
+      );
+      expect(plan.superseded).toEqual([
+        seatKey('2025-01-10', '2025-01-12'),
+        seatKey('2025-01-12', '2025-01-20'),
+      ]);
+      expect(plan.coverage).toEqual([
+        { contract: A, dataset: 'seat', days: 15, coveredDays: 15, exportDays: 10 },
       ]);
     });
 
