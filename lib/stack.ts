@@ -82,6 +82,8 @@ interface FunctionSpec {
   write?: KeyPrefix[];
   /** Multipart upload: PutObject + AbortMultipartUpload. */
   upload?: KeyPrefix[];
+  /** DeleteObject (FinishRun: objects a forced run superseded). */
+  remove?: KeyPrefix[];
   memorySize?: number;
 }
 
@@ -128,6 +130,8 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     linkedin: false,
     read: [MANIFEST_PREFIX],
     write: [MANIFEST_PREFIX],
+    // A forced run's superseded objects, once the new ones hold their days (lambdas/steps/finish.ts).
+    remove: [DATA_PREFIX],
   },
 };
 
@@ -329,10 +333,11 @@ export class SalesNavExportStack extends Stack {
     }
     if (spec.write) allow(['s3:PutObject'], objects(spec.write));
     if (spec.upload) allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
+    if (spec.remove) allow(['s3:DeleteObject'], objects(spec.remove));
     if (fn.role) {
       acknowledgeWildcardResources(
         fn.role,
-        ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
         'Object access is limited to one key prefix of the layout in lambdas/storage/keys.ts; the keys below it are data-driven (contract, window, run id).',
       );
     }

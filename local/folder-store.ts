@@ -52,6 +52,13 @@ export class FolderStore implements ObjectStore {
     }
   }
 
+  async remove(key: string): Promise<void> {
+    const target = this.pathOf(key);
+    // The object first, then its sidecar: an object is never left without the metadata it had.
+    await rm(target, { force: true });
+    await rm(metadataPathOf(target), { force: true });
+  }
+
   /**
    * Removes the `.partial` temp files a killed run left behind. Only safe while this process holds
    * the destination's lock (no other writer can be mid-write). Returns how many were removed.

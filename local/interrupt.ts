@@ -66,6 +66,7 @@ function interruptibleStore(store: ObjectStore, signal: AbortSignal): ObjectStor
     getJson: (key) => store.getJson(key),
     putJson: (key, value) => store.putJson(key, value),
     list: (prefix) => store.list(prefix),
+    remove: (key) => store.remove(key),
     upload: async (key: string, body: Readable, options) => {
       if (signal.aborted) {
         body.destroy();

@@ -57,6 +57,12 @@ export const SettingsSchema = z
     /** Default window = the last complete UTC day, moved back by this many days. */
     lagDays: z.number().int().min(0).max(30).default(1),
     /**
+     * The scheduled run (`{}`) covers this many complete days before the lag, and exports only the
+     * days no object holds yet: yesterday, plus any hole of the look-back (a missed or failed run).
+     * Costs one S3 listing per lane and one metadata read per object overlapping the look-back.
+     */
+    lookBackDays: z.number().int().min(1).max(90).default(7),
+    /**
      * Upper bound on items (contract × dataset × 90-day window) of a backfill run (several windows per
      * lane): PlanRun checks every item's object and FinishRun reads every record within their 5-minute
      * Lambda timeouts. A larger backfill is split by dates into several runs (the CLI does it). A

@@ -1,4 +1,14 @@
 // Coverage: whether an object already in the store counts as exported data for this run's source.
+import { mapLimit } from '#common/concurrency';
+import {
+  coveredWithin,
+  type DayRange,
+  gapsOf,
+  overlaps,
+  type WindowObject,
+  windowObjects,
+} from '#storage/coverage';
+import { lanePrefix } from '#storage/keys';
 import type { ObjectStore } from '#storage/store';
 import type { Deps } from './deps.ts';
 
@@ -33,4 +43,60 @@ export async function isCovered(store: ObjectStore, key: string, source: DataSou
   const metadata = await store.metadataOf(key);
   if (metadata === undefined) return false;
   return (metadata[SOURCE_METADATA_KEY] ?? 'linkedin') === source;
+}
+
+/** What a lane's existing objects hold of a range, for a run reading from one source. */
+export interface LaneCoverage {
+  /** Objects of this source whose window shares a day with the range, sorted by window. */
+  objects: WindowObject[];
+  /** Objects sharing a day with the range that do not count (another source's data). */
+  foreign: WindowObject[];
+  /** The days of the range those objects hold, disjoint and sorted. */
+  covered: DayRange[];
+  /** The days of the range no object holds. */
+  gaps: DayRange[];
+}
+
+/** Metadata reads at once while computing coverage (one per object overlapping the range, at most). */
+export const COVERAGE_METADATA_CONCURRENCY = 16;
+
+/**
+ * The coverage of `range` for one lane: one listing of the lane's prefix, then one metadata read
+ * per object whose window overlaps the range (objects of another source do not count; objects
+ * without source metadata are LinkedIn's). Objects of any window count: a backfill's 90-day
+ * window, the halves of a split window, yesterday's daily file, a 0-byte empty export.
+ */
+export async function laneCoverage(
+  store: ObjectStore,
+  lane: { contract: string; dataset: string },
+  range: DayRange,
+  source: DataSource,
+): Promise<LaneCoverage> {
+  const keys = await store.list(lanePrefix(lane.dataset, lane.contract));
+  return coverageOf(store, windowObjects(keys), range, source);
+}
+
+/**
+ * The coverage of `range` by `objects` (one lane's, e.g. from `windowObjects`): one metadata read per
+ * object overlapping the range, at most COVERAGE_METADATA_CONCURRENCY at once.
+ */
+export async function coverageOf(
+  store: ObjectStore,
+  objects: readonly WindowObject[],
+  range: DayRange,
+  source: DataSource,
+): Promise<LaneCoverage> {
+  const candidates = objects.filter((object) => overlaps(object, range));
+  const counts = await mapLimit(candidates, COVERAGE_METADATA_CONCURRENCY, async (object) => {
+    const metadata = await store.metadataOf(object.key);
+    return metadata !== undefined && (metadata[SOURCE_METADATA_KEY] ?? 'linkedin') === source;
+  });
+  const counted = candidates.filter((_, i) => counts[i]);
+  const foreign = candidates.filter((_, i) => !counts[i]);
+  return {
+    objects: counted,
+    foreign,
+    covered: coveredWithin(range, counted),
+    gaps: gapsOf(range, counted),
+  };
 }

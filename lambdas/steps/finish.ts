@@ -4,10 +4,11 @@ import { mapLimit } from '#common/concurrency';
 import type { CrmItemRecord } from '#common/crm';
 import { ConfigurationError, RunIncompleteError } from '#common/errors';
 import { type ExportItem, type ItemRecord, ItemRecordSchema } from '#common/model';
-import { itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
+import { gapsOf, parseWindowKey } from '#storage/coverage';
+import { contractId, itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
 import { type CrmRunSummary, collectCrmItems, summariseCrm } from './crm/run.ts';
 import type { Deps } from './deps.ts';
-import { type PlanDocument, PlanDocumentSchema } from './plan.ts';
+import { type LaneCoverageSummary, type PlanDocument, PlanDocumentSchema } from './plan.ts';
 
 export const FinishRunEventSchema = z.object({ runId: z.string().min(1) });
 export type FinishRunEvent = z.infer<typeof FinishRunEventSchema>;
@@ -26,6 +27,13 @@ export interface Manifest {
   source?: 'linkedin' | 'emulator';
   /** Host of the API the run read from, e.g. `api.linkedin.com`. */
   apiHost?: string;
+  /** Per lane: days of the range, days existing objects already held, days planned (absent before this was recorded). */
+  coverage?: LaneCoverageSummary[];
+  /**
+   * `force` runs that replaced differently-cut objects: the keys removed (their days are held by this
+   * run's EXPORTED objects) and the keys kept (some day of theirs was not exported again).
+   */
+  superseded?: { removed: string[]; kept: string[] };
   /** Present (true) when the run was stopped by the user before every item finished. */
   interrupted?: boolean;
   summary: RunSummary;
@@ -130,11 +138,13 @@ export async function finishRun(
     force: plan.force,
     ...(plan.source && { source: plan.source }),
     ...(plan.apiHost && { apiHost: plan.apiHost }),
+    ...(plan.coverage && { coverage: plan.coverage }),
     ...(options.interrupted && { interrupted: true }),
     summary,
     items,
     ...(crmItems && { crmItems }),
   };
+  if (plan.superseded?.length) manifest.superseded = await removeSuperseded(plan.superseded, items, deps);
   const key = manifestKey(event.runId);
   await deps.store.putJson(key, manifest);
   const crmFailed = summary.crm?.failed ?? 0;
@@ -150,6 +160,41 @@ export async function finishRun(
     );
   }
   return { runId: event.runId, manifestKey: key, summary };
+}
+
+/**
+ * Removes each superseded object whose every day an EXPORTED record of this run holds in the same
+ * lane: the new objects are whole (uploads are atomic) before the old one goes, so no day is ever
+ * missing; an object with a day not exported again (an item failed) is kept, so none is lost.
+ */
+export async function removeSuperseded(
+  keys: string[],
+  items: ItemRecord[],
+  deps: Pick<Deps, 'store'>,
+): Promise<{ removed: string[]; kept: string[] }> {
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const key of keys) {
+    const old = parseWindowKey(key);
+    const fresh = items.filter(
+      (r) =>
+        r.status === 'EXPORTED' &&
+        r.key !== key &&
+        r.dataset === old?.dataset &&
+        contractId(r.contract) === old?.contractId,
+    );
+    if (
+      old &&
+      gapsOf(
+        old,
+        fresh.map((r) => r.window),
+      ).length === 0
+    ) {
+      await deps.store.remove(key);
+      removed.push(key);
+    } else kept.push(key);
+  }
+  return { removed, kept };
 }
 
 /**

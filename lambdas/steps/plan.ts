@@ -20,8 +20,9 @@ import {
   IsoDaySchema,
   type ItemRecord,
 } from '#common/model';
+import { dayCount, gapsOf, windowsOf } from '#storage/coverage';
 import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
-import { apiHostOf, isCovered, sourceOf } from './coverage.ts';
+import { apiHostOf, type LaneCoverage, laneCoverage, sourceOf } from './coverage.ts';
 import { planCrmItems } from './crm/job.ts';
 import { crmInstancesOfRun } from './crm/run.ts';
 import type { Deps } from './deps.ts';
@@ -81,6 +82,19 @@ export const PlanRunEventSchema = z.object({
 });
 export type PlanRunEvent = z.infer<typeof PlanRunEventSchema>;
 
+/** One lane's coverage when the run was planned (plan.json and the manifest's `coverage`). */
+export const LaneCoverageSummarySchema = z.object({
+  contract: ContractUrnSchema,
+  dataset: DatasetSchema,
+  /** Days in the run's range `[from, to)`. */
+  days: z.number().int().nonnegative(),
+  /** Days of the range existing objects (of the run's source, any window) already held. */
+  coveredDays: z.number().int().nonnegative(),
+  /** Days the run planned to export: the gaps, or the whole range with `force`. */
+  exportDays: z.number().int().nonnegative(),
+});
+export type LaneCoverageSummary = z.infer<typeof LaneCoverageSummarySchema>;
+
 /** What PlanRun stores at `manifests/<runId>/plan.json`; FinishRun reads it back. */
 export const PlanDocumentSchema = z.object({
   version: z.literal(1),
@@ -99,6 +113,13 @@ export const PlanDocumentSchema = z.object({
   apiHost: z.string().optional(),
   /** The CRM data validation exports of the run, one per instance (absent when the family is off). */
   crmItems: z.array(CrmItemSchema).optional(),
+  /** Per lane: days of the run's range, days existing objects already held, days planned for export. */
+  coverage: z.array(LaneCoverageSummarySchema).optional(),
+  /**
+   * `force` only: keys of objects inside the range cut differently from the new windows. FinishRun
+   * removes each once EXPORTED records of this run hold every one of its days.
+   */
+  superseded: z.array(z.string()).optional(),
 });
 export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
 
@@ -113,13 +134,16 @@ export function parseRunInput(value: unknown): RunInput {
 }
 
 /**
- * `[from, to)` of the run: the given range, or the last complete UTC day before `startedAt`
+ * `[from, to)` of the run: the given range, or the `lookBackDays` complete UTC days before `startedAt`
  * moved back by `lagDays` (LinkedIn refreshes data once a day; the newest day is often not ready).
+ * Coverage then keeps only the days no object holds, so the daily run heals the holes of its look-back.
  */
 export function resolveRange(
   input: RunInput,
   startedAt: Date,
   lagDays: number,
+  /** Days the default range reaches back (settings `lookBackDays`); 1 = only the newest complete day. */
+  lookBackDays = 1,
 ): { from: string; to: string } {
   const today = utcDay(startedAt);
   if (input.from && input.to) {
@@ -131,7 +155,7 @@ export function resolveRange(
     return { from: input.from, to: input.to };
   }
   const to = addDays(today, -lagDays);
-  return { from: addDays(to, -1), to };
+  return { from: addDays(to, -lookBackDays), to };
 }
 
 /** Splits `[from, to)` into consecutive day-aligned windows of at most 90 days. */
@@ -200,8 +224,9 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
 }
 
 /**
- * PlanRun: validates the input, resolves the windows, discovers contracts, skips items whose object
- * already exists (unless `force`), stores the plan and the lanes (`lanes.json`, read by the ExportEach
+ * PlanRun: validates the input, resolves the range, discovers contracts, lists each lane's objects
+ * and plans only the days none of them holds (any window counts; `force` plans the whole range),
+ * merged into day-aligned windows of at most 90 days; the objects it relies on are SKIPPED items, stores the plan and the lanes (`lanes.json`, read by the ExportEach
  * Distributed Map), and returns a small summary.
  *
  * The `maxItemsPerRun` bound only applies to a plan with several windows per lane (a backfill): that
@@ -211,7 +236,12 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
  */
 export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutput> {
   const input = parseRunInput(event.input);
-  const range = resolveRange(input, new Date(event.startedAt), deps.settings.lagDays);
+  const range = resolveRange(
+    input,
+    new Date(event.startedAt),
+    deps.settings.lagDays,
+    deps.settings.lookBackDays,
+  );
   const windows = splitRange(range.from, range.to);
   const datasets = input.datasets ? analyticsDatasets(input.datasets) : [...DATASETS];
   const force = input.force ?? false;
@@ -223,21 +253,50 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
   // A CRM-only run asks LinkedIn for no contract (its member may have none with reporting access).
   const contracts = datasets.length ? await resolveContracts(input, deps) : [];
 
-  const items: ExportItem[] = contracts.flatMap((contract) =>
-    datasets.flatMap((dataset) => windows.map((w) => ({ contract, dataset, start: w.start, end: w.end }))),
-  );
-  if (bounded) assertWithinBound(items.length, deps.settings.maxItemsPerRun);
-
+  // Coverage per lane: one listing of its prefix, one metadata read per overlapping object at most.
   // Only an object from the same source counts: emulator data never covers a real export.
   const source = sourceOf(deps);
-  const exists = force
-    ? items.map(() => false)
-    : await mapLimit(items, 32, (item) => isCovered(deps.store, itemKey(item), source));
+  const laneIds = contracts.flatMap((contract) => datasets.map((dataset) => ({ contract, dataset })));
+  const span = { start: range.from, end: range.to };
+  const coverages = await mapLimit(laneIds, LANE_LISTING_CONCURRENCY, (lane) =>
+    laneCoverage(deps.store, lane, span, source),
+  );
+
+  const items: ExportItem[] = [];
+  const superseded: string[] = [];
+  const skippedItems: ExportItem[] = [];
+  const exportItems: ExportItem[] = [];
+  const coverage: LaneCoverageSummary[] = [];
+  laneIds.forEach((lane, i) => {
+    const found = coverages[i] as LaneCoverage;
+    // With force, an object reaching outside the range keeps its days (removing it would lose the
+    // days outside); every other day of the range is exported again, and the objects it replaces
+    // are removed by FinishRun once the new ones are whole (so no day is doubled or missing).
+    const kept = force
+      ? found.objects.filter((o) => o.start < span.start || o.end > span.end)
+      : found.objects;
+    const toFill = force ? gapsOf(span, kept) : found.gaps;
+    const skipped = kept.map((o) => ({ ...lane, start: o.start, end: o.end }));
+    const exported = windowsOf(toFill, MAX_WINDOW_DAYS).map((w) => ({ ...lane, ...w }));
+    if (force) {
+      const fresh = new Set(exported.map(itemKey));
+      for (const o of found.objects) if (!kept.includes(o) && !fresh.has(o.key)) superseded.push(o.key);
+    }
+    skippedItems.push(...skipped);
+    exportItems.push(...exported);
+    items.push(...[...skipped, ...exported].sort((a, b) => a.start.localeCompare(b.start)));
+    coverage.push({
+      ...lane,
+      days: daysBetween(range.from, range.to),
+      coveredDays: dayCount(found.covered),
+      exportDays: dayCount(toFill),
+    });
+  });
+  if (bounded) assertWithinBound(items.length, deps.settings.maxItemsPerRun);
+
   const finishedAt = deps.now().toISOString();
-  await mapLimit(
-    items.filter((_, i) => exists[i]),
-    32,
-    (item) => deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
+  await mapLimit(skippedItems, 32, (item) =>
+    deps.store.putJson(itemRecordKey(event.runId, item), skippedRecord(item, finishedAt)),
   );
 
   // The CRM family: one item per instance, from its cursor (none when the family is off).
@@ -259,24 +318,28 @@ export async function planRun(event: PlanRunEvent, deps: Deps): Promise<PlanOutp
     source,
     apiHost: apiHostOf(deps),
     ...(crmItems.length > 0 && { crmItems }),
+    coverage,
+    ...(superseded.length && { superseded }),
   };
   await deps.store.putJson(planKey(event.runId), plan);
 
-  const lanes = interleaveContracts(lanesOf(items.filter((_, i) => !exists[i])));
+  const lanes = interleaveContracts(lanesOf(exportItems));
   const key = lanesKey(event.runId);
   await deps.store.putJson(key, lanes);
-  const skipped = exists.filter(Boolean).length;
   return {
     runId: event.runId,
     force,
     lanesKey: key,
     lanes: lanes.length,
-    toExport: items.length - skipped,
+    toExport: exportItems.length,
     planned: items.length,
-    skipped,
+    skipped: skippedItems.length,
     ...(crmItems.length > 0 && { crmItems }),
   };
 }
+
+/** Lanes whose prefix PlanRun lists at once (each then reads up to 16 objects' metadata at once). */
+const LANE_LISTING_CONCURRENCY = 4;
 
 /** Items grouped into lanes (contract × dataset), windows in order. */
 function lanesOf(items: ExportItem[]): Lane[] {

@@ -25,6 +25,11 @@ export function itemKey(item: ExportItem): string {
   return `${DATA_PREFIX}/${item.dataset}/contract=${contractId(item.contract)}/window=${item.start}_${item.end}/${item.dataset}.csv`;
 }
 
+/** The prefix every object of one lane (dataset × contract) is under, whatever its window. */
+export function lanePrefix(dataset: string, contractUrn: string): string {
+  return `${DATA_PREFIX}/${dataset}/contract=${contractId(contractUrn)}/`;
+}
+
 export function itemId(item: ExportItem): string {
   return `${item.dataset}-${contractId(item.contract)}-${item.start}_${item.end}`;
 }

@@ -1,6 +1,7 @@
 // The S3 implementation of the store: streaming multipart upload, JSON objects, listing.
 import type { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -98,6 +99,11 @@ export class S3ObjectStore implements ObjectStore {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  async remove(key: string): Promise<void> {
+    // On a versioned bucket this adds a delete marker: the superseded version stays as noncurrent.
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
   }
 
   async getJson(key: string): Promise<unknown | undefined> {

@@ -17,6 +17,11 @@ export interface ObjectStore {
   metadataOf(key: string): Promise<Record<string, string> | undefined>;
   getJson(key: string): Promise<unknown | undefined>;
   putJson(key: string, value: unknown): Promise<void>;
+  /**
+   * Removes the object at `key` (and its metadata); no error when there is none. Only FinishRun uses
+   * it, for objects a forced run superseded (see finish.ts `removeSuperseded`).
+   */
+  remove(key: string): Promise<void>;
   /** Keys (relative to the root) under `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /**

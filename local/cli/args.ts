@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
 import { addDays, utcDay } from '#common/days';
-import { ContractUrnSchema, DATASETS } from '#common/model';
+import { ContractUrnSchema, DATASETS, type Dataset } from '#common/model';
 import { MAX_MAP_CONCURRENCY } from '#lib/workflow';
+import type { DataSource } from '#steps/coverage';
 import { parseRunInput, type RunInput, resolveRange } from '#steps/plan';
 import { DEFAULT_CRM_INSTANCE } from '../emulator/crm.ts';
 import { type Args, UsageError } from './types.ts';
@@ -17,6 +18,8 @@ Usage:
   npm run export -- --state-machine-arn ARN [options] start the deployed ExportRun and follow it
   npm run export -- --stop EXECUTION_ARN              stop an ExportRun execution started in AWS
   npm run demo                                        the demo: built-in emulator, into ./exports-demo
+  npm run export -- coverage [coverage options]       which days a destination holds, per contract and
+                                                      dataset, as a calendar (exit 1 when there are gaps)
 
 Options:
   --local                       run the state machines locally (aws-local-stepfunctions)
@@ -25,8 +28,8 @@ Options:
   --emulator                    local: use the built-in LinkedIn emulator (made-up data, no account needed)
   --dest DIR|s3://bucket/prefix local: destination (default ./exports; ./exports-demo for the emulator);
                                 s3:// honours AWS_ENDPOINT_URL_S3
-  --from YYYY-MM-DD             first UTC day (inclusive)        } both or neither; default: the last
-  --to YYYY-MM-DD               end UTC day (exclusive)          } complete UTC day minus the lag
+  --from YYYY-MM-DD             first UTC day (inclusive)        } both or neither; default: the 7
+  --to YYYY-MM-DD               end UTC day (exclusive)          } complete UTC days before the lag
   --contract URN                only this contract (repeatable), e.g. urn:li:contract:123456; LinkedIn's
                                 urn:li:contract:<id> and the seed spec's urn:li:salesContract:<id> name the
                                 same contract; default: every contract with reporting access
@@ -39,6 +42,7 @@ Options:
   --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
   --concurrency N               local: lanes (contract × dataset) exported at once, 1-10000 (default 3000)
   --force                       export again even if the object already exists
+                                (by default only the days no object holds are exported)
   --state-machine-arn ARN       AWS mode: start this ExportRun state machine and follow the execution
   --no-wait                     AWS mode: start the execution, print its ARN and console URL, do not follow
   --stop EXECUTION_ARN          stop that ExportRun execution (AWS)
@@ -48,12 +52,104 @@ Options:
   --quiet                       no live progress
   -h, --help                    this help
 
+Coverage options (npm run export -- coverage):
+  --dest DIR|s3://bucket/prefix the destination to read (default ./exports); the deployed bucket is
+                                s3://<BucketName output>/<bucketPrefix> (AWS credentials from the environment)
+  --from YYYY-MM-DD --to YYYY-MM-DD  the range to check (default: first to last day any object holds)
+  --contract URN, --datasets LIST    only these lanes (default: every contract found, all datasets)
+  --source linkedin|emulator    whose objects count (default linkedin; emulator for ./exports-demo)
+  --json                        print the report as one JSON document
+
 Windows are [start, end): the start day is included, the end day is not.
 Ctrl-C stops a local run cleanly (no new LinkedIn job, the manifest written; run again to resume);
 a second Ctrl-C exits at once. In AWS mode Ctrl-C only stops following the execution.
 
 Exit codes: 0 all items exported or skipped, 1 some item failed or the run was interrupted (see the
 manifest), 2 bad arguments or configuration (the message says what to fix).`;
+
+/** `npm run export -- coverage`'s arguments. */
+export interface CoverageArgs {
+  dest: string;
+  from?: string;
+  to?: string;
+  contracts?: string[];
+  datasets?: Dataset[];
+  source: DataSource;
+  json: boolean;
+}
+
+/** Parses the arguments after `coverage`; the same validation of days, contracts and datasets as a run. */
+export function parseCoverageCli(argv: string[]): CoverageArgs | 'help' {
+  let parsed: ReturnType<typeof parseCoverageRaw>;
+  try {
+    parsed = parseCoverageRaw(argv);
+  } catch (err) {
+    const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
+    if (!unknown) throw new UsageError((err as Error).message);
+    const near = closest(unknown.replace(/^-+/, '').split('=')[0] ?? '', Object.keys(COVERAGE_OPTIONS));
+    throw new UsageError(`coverage: unknown option ${unknown}${near ? ` (did you mean --${near}?)` : ''}`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (parsed.positionals.length)
+    throw new UsageError(`coverage: unexpected argument: ${parsed.positionals[0]}`);
+  const source = v.source ?? 'linkedin';
+  if (source !== 'linkedin' && source !== 'emulator') {
+    throw new UsageError(`--source: must be linkedin or emulator, got ${source}`);
+  }
+  const datasets = v.datasets?.split(',').map((d) => d.trim());
+  let input: RunInput;
+  try {
+    input = parseRunInput({
+      ...(v.contract && { contracts: v.contract }),
+      ...(datasets && { datasets }),
+      ...(v.from !== undefined && { from: v.from }),
+      ...(v.to !== undefined && { to: v.to }),
+    });
+    resolveRange(input, new Date(), 0);
+  } catch (err) {
+    throw new UsageError(
+      (err as Error).message
+        .replace('invalid execution input: ', '')
+        .replace(/\bcontracts(\.\d+)?:/g, '--contract:')
+        .replace(/\bdatasets(\.\d+)?:/g, `--datasets (one of ${DATASETS.join(', ')}):`)
+        .replace(/\b(from|to):/g, '--$1:'),
+    );
+  }
+  // Coverage is counted in UTC days, which only the analytics exports have (CRM exports follow a cursor).
+  const isAnalytics = (d: string): d is Dataset => (DATASETS as readonly string[]).includes(d);
+  const other = input.datasets?.filter((d) => !isAnalytics(d)) ?? [];
+  if (other.length) {
+    throw new UsageError(
+      `coverage --datasets: ${other.join(', ')} has no day coverage; choose from ${DATASETS.join(', ')}`,
+    );
+  }
+  const analytics = input.datasets?.filter(isAnalytics);
+  return {
+    dest: v.dest ?? DEFAULT_DEST,
+    ...(input.from && { from: input.from }),
+    ...(input.to && { to: input.to }),
+    ...(input.contracts && { contracts: input.contracts }),
+    ...(analytics && { datasets: [...new Set(analytics)] }),
+    source,
+    json: v.json ?? false,
+  };
+}
+
+const COVERAGE_OPTIONS = {
+  dest: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  contract: { type: 'string', multiple: true },
+  datasets: { type: 'string' },
+  source: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCoverageRaw(argv: string[]) {
+  return parseArgs({ args: argv, strict: true, allowPositionals: true, options: COVERAGE_OPTIONS });
+}
 
 const DEMO_DAYS = 3;
 export const DEFAULT_DEST = './exports';

@@ -1,8 +1,9 @@
 // `npm run export`: parses the command line, picks the mode, and turns every failure into a message and an exit code.
 import { errorInfo, NamedError } from '#common/errors';
 import { logger } from '#common/powertools';
-import { parseCli, USAGE } from './args.ts';
+import { parseCli, parseCoverageCli, USAGE } from './args.ts';
 import { runInAws } from './aws-run.ts';
+import { runCoverage } from './coverage.ts';
 import { runLocal } from './local-run.ts';
 import { type Args, type CliIo, EXIT, exitCodeOf, UsageError } from './types.ts';
 
@@ -12,6 +13,7 @@ export { type CliIo, EXIT } from './types.ts';
 
 /** Runs the CLI; returns the exit code. Never calls `process.exit` (the caller does). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  if (argv[0] === 'coverage') return coverageCommand(argv.slice(1), env, io);
   let args: Args | 'help';
   try {
     args = parseCli(argv);
@@ -38,6 +40,30 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
     io.err(`error: ${info.name}: ${info.message}`);
     if (env.DEBUG && err instanceof Error && err.stack) io.err(err.stack);
     return err instanceof NamedError ? exitCodeOf(info) : EXIT.failed;
+  }
+}
+
+/** `npm run export -- coverage ...`: the report, with the same error handling and exit code 2 as a run. */
+async function coverageCommand(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  try {
+    const args = parseCoverageCli(argv);
+    if (args === 'help') {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    logger.setLogLevel(
+      env.POWERTOOLS_LOG_LEVEL === undefined ? 'SILENT' : (env.POWERTOOLS_LOG_LEVEL as never),
+    );
+    return await runCoverage(args, env, io);
+  } catch (err) {
+    if (err instanceof UsageError || isConfigurationError(err)) {
+      io.err(`error: ${(err as Error).message}`);
+      if (err instanceof UsageError) io.err('Run with --help for usage.');
+      return EXIT.usage;
+    }
+    const info = errorInfo(err);
+    io.err(`error: ${info.name}: ${info.message}`);
+    return EXIT.failed;
   }
 }
 

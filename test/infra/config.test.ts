@@ -101,8 +101,15 @@ describe('loadConfig', () => {
     ['allowedDownloadHosts', '[""]', /allowedDownloadHosts\.0: .*>=1/],
     ['settings', '{"poll":{"initialSeconds":0}}', /settings\.poll\.initialSeconds: .*>=1/],
     ['settings', '{"lagdays":2}', /settings: Unrecognized key: "lagdays"/],
+    ['settings', '{"lookBackDays":0}', /settings\.lookBackDays: .*>=1/],
+    ['settings', '{"lookBackDays":91}', /settings\.lookBackDays: .*<=90/],
   ])('rejects %s=%s, naming the key', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(message);
+  });
+
+  it('takes the look-back of the scheduled run from settings (default 7 days)', () => {
+    expect(loadConfig({}).settings.lookBackDays).toBe(7);
+    expect(loadConfig({ settings: '{"lookBackDays":14}' }).settings.lookBackDays).toBe(14);
   });
 
   it('reports every bad key at once, one per line, with where to fix them', () => {

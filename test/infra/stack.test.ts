@@ -243,7 +243,12 @@ describe('least-privilege IAM', () => {
         's3:AbortMultipartUpload': [objects('sales-navigator')],
       },
       recordFailure: { 's3:PutObject': [objects('manifests')] },
-      finishRun: { 's3:GetObject': [objects('manifests')], 's3:PutObject': [objects('manifests')] },
+      // FinishRun alone may delete, and only data objects: those a forced run superseded.
+      finishRun: {
+        's3:GetObject': [objects('manifests')],
+        's3:PutObject': [objects('manifests')],
+        's3:DeleteObject': [objects('sales-navigator')],
+      },
     };
     for (const fn of ALL) {
       const g = functionGrants(fn);

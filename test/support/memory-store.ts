@@ -33,6 +33,10 @@ export class MemoryStore implements ObjectStore {
     this.put(key, JSON.stringify(value), 'application/json');
   }
 
+  async remove(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
   async list(prefix: string): Promise<string[]> {
     return this.keys(prefix);
   }

@@ -4,7 +4,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  NotFound,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -69,9 +68,7 @@ describe('PlanRun handler', () => {
     secrets
       .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
       .resolves({ SecretString: JSON.stringify({ accessToken: TOKEN, expiresAt: '2099-01-01T00:00:00Z' }) });
-    s3.on(HeadObjectCommand).rejects(
-      new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } }),
-    );
+    s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
     s3.on(PutObjectCommand).resolves({});
     const { handler } = await import('#handlers/plan-run');
 
@@ -94,10 +91,11 @@ describe('PlanRun handler', () => {
       toExport: 1,
     });
     expect(seen.map((r) => r.headers['x-restli-protocol-version'])).toEqual(['2.0.0']);
-    expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({
-      Bucket: 'exports-bucket',
-      Key: 'team/salesnav/sales-navigator/seat/contract=77/window=2026-10-01_2026-10-03/seat.csv',
-    });
+    // Coverage: one listing of the lane's prefix (no object in it: no metadata read).
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'exports-bucket', Prefix: 'team/salesnav/sales-navigator/seat/contract=77/' },
+    ]);
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
     expect(putKeys()).toEqual([
       'team/salesnav/manifests/run-1/plan.json',
       'team/salesnav/manifests/run-1/lanes.json',

@@ -113,6 +113,7 @@ describe('the local stand-in for the ItemReader', () => {
         exists: (key: string) => store.exists(key),
         list: (prefix: string) => store.list(prefix),
         metadataOf: (key: string) => store.metadataOf(key),
+        remove: (key: string) => store.remove(key),
         upload: store.upload.bind(store),
         putJson: (key: string, value: unknown) =>
           key.endsWith('/lanes.json') ? Promise.resolve() : store.putJson(key, value),

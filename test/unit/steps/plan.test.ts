@@ -123,6 +123,12 @@ describe('resolveRange', () => {
     expect(resolveRange({}, new Date(startedAt), lag)).toEqual({ from, to });
   });
 
+  it('reaches back lookBackDays complete days before the lag', () => {
+    const startedAt = new Date('2024-03-03T05:00:00.000Z');
+    expect(resolveRange({}, startedAt, 1, 7)).toEqual({ from: '2024-02-24', to: '2024-03-02' }); // 29 Feb counted;
+    expect(resolveRange({}, startedAt, 0, 3)).toEqual({ from: '2024-02-29', to: '2024-03-03' });
+  });
+
   it('keeps an explicit range as given (lag does not apply), up to today exclusive', () => {
     const startedAt = new Date('2026-03-10T23:59:59.000Z');
     expect(resolveRange({ from: '2026-01-01', to: '2026-03-10' }, startedAt, 3)).toEqual({
@@ -196,7 +202,8 @@ describe('planRun', () => {
 
     const output = await planRun(event({}), deps);
 
-    const window = { start: '2026-03-08', end: '2026-03-09' };
+    // The default look-back: the 7 complete days before the lag (1 day), in one window per lane.
+    const window = { start: '2026-03-02', end: '2026-03-09' };
     const lane = (c: string, dataset: string) => ({ contract: c, dataset, windows: [window] });
     expect(output).toEqual({
       runId: 'run-1',
@@ -220,7 +227,7 @@ describe('planRun', () => {
       version: 1,
       runId: 'run-1',
       startedAt: STARTED_AT,
-      window: { from: '2026-03-08', to: '2026-03-09' },
+      window: { from: '2026-03-02', to: '2026-03-09' },
       contracts: [A, B],
       datasets: ['seat', 'activity', 'activityOutcome'],
       force: false,
@@ -229,6 +236,15 @@ describe('planRun', () => {
       ),
       source: 'linkedin',
       apiHost: 'api.linkedin.com',
+      coverage: [A, B].flatMap((c) =>
+        ['seat', 'activity', 'activityOutcome'].map((dataset) => ({
+          contract: c,
+          dataset,
+          days: 7,
+          coveredDays: 0,
+          exportDays: 7,
+        })),
+      ),
     });
     expect(deps.store.keys()).toEqual(['manifests/run-1/lanes.json', 'manifests/run-1/plan.json']);
   });
@@ -338,7 +354,7 @@ describe('planRun', () => {
   });
 
   it('exports everything again with force: no SKIPPED records', async () => {
-    const deps = setup();
+    const deps = setup({ lookBackDays: 1 });
     deps.store.put('sales-navigator/seat/contract=A/window=2026-03-08_2026-03-09/seat.csv', 'a,b\n');
 
     const output = await planRun(event({ contracts: [A], datasets: ['seat'], force: true }), deps);
@@ -351,6 +367,132 @@ describe('planRun', () => {
       'manifests/run-1/lanes.json',
       'manifests/run-1/plan.json',
     ]);
+  });
+
+  describe('coverage: objects of any window count, only the gaps are planned', () => {
+    const seatKey = (start: string, end: string, c = 'A') =>
+      `sales-navigator/seat/contract=${c}/window=${start}_${end}/seat.csv`;
+    const seatOnly = (from: string, to: string, more: object = {}) => ({
+      contracts: [A],
+      datasets: ['seat'],
+      from,
+      to,
+      ...more,
+    });
+    const planOf = (deps: ReturnType<typeof setup>) =>
+      deps.store.json<{ items: { start: string; end: string }[]; coverage: unknown[] }>(
+        'manifests/run-1/plan.json',
+      );
+
+    it('exports only the days a differently-cut backfill does not hold, in windows of at most 90 days', async () => {
+      const deps = setup();
+      // A backfill's 90-day window, a split window's halves, a 0-byte empty export, a daily file.
+      deps.store.put(seatKey('2025-01-01', '2025-04-01'), 'a,b\n');
+      deps.store.put(seatKey('2025-05-01', '2025-05-03'), 'a,b\n');
+      deps.store.put(seatKey('2025-05-03', '2025-05-05'), '');
+      deps.store.put(seatKey('2025-09-01', '2025-09-02'), 'a,b\n');
+      deps.store.put(seatKey('2024-12-01', '2025-02-01', 'B'), 'a,b\n'); // another contract's lane
+
+      const output = await planRun(event(seatOnly('2025-02-01', '2025-10-01')), deps);
+
+      expect(storedLanes(deps)).toEqual([
+        {
+          contract: A,
+          dataset: 'seat',
+          windows: [
+            { start: '2025-04-01', end: '2025-05-01' },
+            { start: '2025-05-05', end: '2025-08-03' }, // 90 days
+            { start: '2025-08-03', end: '2025-09-01' },
+            { start: '2025-09-02', end: '2025-10-01' },
+          ],
+        },
+      ]);
+      expect(output).toMatchObject({ planned: 8, skipped: 4, toExport: 4 });
+      // The objects relied on are SKIPPED items with their own window (the backfill's reaches back).
+      expect(planOf(deps).items.slice(0, 2)).toEqual([
+        { contract: A, dataset: 'seat', start: '2025-01-01', end: '2025-04-01' },
+        { contract: A, dataset: 'seat', start: '2025-04-01', end: '2025-05-01' },
+      ]);
+      expect(planOf(deps).coverage).toEqual([
+        { contract: A, dataset: 'seat', days: 242, coveredDays: 59 + 4 + 1, exportDays: 242 - 64 },
+      ]);
+    });
+
+    it('a window once split is covered by its halves: nothing planned, no job re-created whole', async () => {
+      const deps = setup();
+      deps.store.put(seatKey('2025-01-01', '2025-02-15'), 'a,b\n');
+      deps.store.put(seatKey('2025-02-15', '2025-04-01'), 'a,b\n');
+
+      const output = await planRun(event(seatOnly('2025-01-01', '2025-04-01')), deps);
+
+      expect(output).toMatchObject({ lanes: 0, toExport: 0, planned: 2, skipped: 2 });
+      expect(storedLanes(deps)).toEqual([]);
+    });
+
+    it('force plans the range cut afresh, supersedes objects inside it, keeps one reaching outside', async () => {
+      const deps = setup();
+      deps.store.put(seatKey('2025-01-01', '2025-01-10'), 'a,b\n'); // reaches outside: its days stay
+      deps.store.put(seatKey('2025-01-10', '2025-01-12'), 'a,b\n'); // inside, cut differently
+      deps.store.put(seatKey('2025-01-12', '2025-01-20'), 'a,b\n'); // inside, cut differently
+
+      const output = await planRun(event(seatOnly('2025-01-05', '2025-01-20', { force: true })), deps);
+
+      expect(output).toMatchObject({ planned: 2, skipped: 1, toExport: 1 });
+      expect(storedLanes(deps)[0]?.windows).toEqual([{ start: '2025-01-10', end: '2025-01-20' }]);
+      const plan = deps.store.json<{ coverage: unknown[]; superseded: string[] }>(
+        'manifests/run-1/plan.json',
+      );
+      expect(plan.superseded).toEqual([
+        seatKey('2025-01-10', '2025-01-12'),
+        seatKey('2025-01-12', '2025-01-20'),
+      ]);
+      expect(plan.coverage).toEqual([
+        { contract: A, dataset: 'seat', days: 15, coveredDays: 15, exportDays: 10 },
+      ]);
+    });
+
+    it('the daily run heals the holes of its look-back and re-exports nothing it has', async () => {
+      const deps = setup({ lookBackDays: 7 });
+      // [03-02, 03-09): everything but 03-04 and 03-08 (yesterday, after the lag) is there.
+      for (const [start, end] of [
+        ['2026-03-02', '2026-03-04'],
+        ['2026-03-05', '2026-03-08'],
+      ]) {
+        deps.store.put(seatKey(start as string, end as string), 'a,b\n');
+      }
+
+      await planRun(event({ contracts: [A], datasets: ['seat'] }), deps);
+
+      expect(storedLanes(deps)[0]?.windows).toEqual([
+        { start: '2026-03-04', end: '2026-03-05' },
+        { start: '2026-03-08', end: '2026-03-09' },
+      ]);
+    });
+
+    it('lists each lane once and reads metadata only of the objects overlapping the range', async () => {
+      const deps = setup();
+      for (let month = 1; month <= 9; month++) {
+        deps.store.put(seatKey(`2024-0${month}-01`, `2024-0${month}-02`), 'a,b\n');
+      }
+      const listed: string[] = [];
+      const read: string[] = [];
+      const store = deps.store;
+      const spying = Object.assign(Object.create(Object.getPrototypeOf(store)), store, {
+        list: async (prefix: string) => {
+          listed.push(prefix);
+          return store.list(prefix);
+        },
+        metadataOf: async (key: string) => {
+          read.push(key);
+          return store.metadataOf(key);
+        },
+      });
+
+      await planRun(event(seatOnly('2024-03-01', '2024-05-01')), { ...deps, store: spying });
+
+      expect(listed).toEqual(['sales-navigator/seat/contract=A/']);
+      expect(read).toEqual([seatKey('2024-03-01', '2024-03-02'), seatKey('2024-04-01', '2024-04-02')]);
+    });
   });
 
   it('names the requested contract that cannot be exported', async () => {
@@ -400,7 +542,7 @@ describe('planRun', () => {
       {
         contract: 'urn:li:contract:123456',
         dataset: 'seat',
-        windows: [{ start: '2026-03-08', end: '2026-03-09' }],
+        windows: [{ start: '2026-03-02', end: '2026-03-09' }],
       },
     ]);
     expect(deps.store.json<{ contracts: string[] }>('manifests/run-1/plan.json').contracts).toEqual([
@@ -427,7 +569,8 @@ describe('planRun', () => {
 
     const output = await planRun(event({ contracts: ['urn:li:salesContract:A'], datasets: ['seat'] }), deps);
 
-    expect(output).toMatchObject({ planned: 1, skipped: 1, lanes: 0 });
+    // The day it holds is covered; the rest of the 7-day look-back is exported.
+    expect(output).toMatchObject({ planned: 2, skipped: 1, lanes: 1, toExport: 1 });
     expect(
       deps.store.json<ItemRecord>('manifests/run-1/items/seat-A-2026-03-08_2026-03-09.json'),
     ).toMatchObject({
