@@ -1,6 +1,7 @@
 // The SalesNavExport stack: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
 import {
+  ArnFormat,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -19,7 +20,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -50,6 +51,8 @@ import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './cons
 import {
   buildExportJobDefinition,
   buildExportRunDefinition,
+  EXPORT_JOB_TIMEOUT,
+  EXPORT_RUN_TIMEOUT,
   STEP_TIMEOUTS,
   type WorkflowFunctions,
 } from './workflow.ts';
@@ -171,6 +174,7 @@ export class SalesNavExportStack extends Stack {
       'ExportJob',
       exportJobName,
       buildExportJobDefinition(this, this.functions, exportJobSelf),
+      EXPORT_JOB_TIMEOUT,
       config,
     );
     this.exportRun = this.createStateMachine(
@@ -181,6 +185,7 @@ export class SalesNavExportStack extends Stack {
         bucket: this.bucket,
         bucketPrefix: config.bucketPrefix,
       }),
+      EXPORT_RUN_TIMEOUT,
       config,
     );
 
@@ -278,7 +283,13 @@ export class SalesNavExportStack extends Stack {
     }
   }
 
-  private createStateMachine(id: string, name: string, definition: IChainable, config: Config): StateMachine {
+  private createStateMachine(
+    id: string,
+    name: string,
+    definition: IChainable,
+    timeout: Duration,
+    config: Config,
+  ): StateMachine {
     const logGroup = new LogGroup(this, `${id}Logs`, {
       // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
       logGroupName: `/aws/vendedlogs/states/${name}`,
@@ -289,6 +300,8 @@ export class SalesNavExportStack extends Stack {
       stateMachineName: name,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition),
+      // TimeoutSeconds of the definition (lib/workflow.ts: outer budgets above inner ones).
+      timeout,
       // Every transition, no payloads: enough to follow an execution, and nothing about members.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
@@ -359,6 +372,28 @@ export class SalesNavExportStack extends Stack {
       enforceSSL: true,
     });
     if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
+    // enforceSSL creates a topic policy holding only the TLS Deny, and a topic policy replaces SNS's
+    // default one: without this Allow, every alarm action fails with "not authorized to perform:
+    // SNS:Publish … because no resource-based policy allows". Only this account's alarms may publish.
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
 
     const hour = Duration.hours(1);
     const alarms: Record<string, AlarmSpec> = {

@@ -108,15 +108,31 @@ export const STEP_TIMEOUTS: Record<keyof WorkflowFunctions, Duration> = {
   finishRun: Duration.minutes(5),
 };
 
-/** Upper bound of one item: data-delay retries (days) + polling deadline + copy. Never unbounded. */
-const ITEM_TIMEOUT = Duration.days(7);
+/**
+ * Time budgets, outer > inner, so an inner bound always fires first and is reported by its own level:
+ * - EXPORT_JOB_TIMEOUT (`TimeoutSeconds` of ExportJob): one item with all its data-delay retries,
+ *   polling deadlines and copies (with the defaults about 3.6 days at worst), halves included: a half is
+ *   a child execution of the same state machine, and its ExportHalf task may not outlast the parent.
+ * - ITEM_TASK_TIMEOUT (RunItem, ExportHalf): the child's own timeout plus an hour, so the child times
+ *   out (States.Timeout in its history) before the task waiting for it does.
+ * - EXPORT_RUN_TIMEOUT (`TimeoutSeconds` of ExportRun): lanes run their windows one after another, so a
+ *   backfill lane of several windows needs several item budgets; a daily run needs one. The
+ *   RunOverdue alarm says when a run is still running a day after it started.
+ */
+export const EXPORT_JOB_TIMEOUT = Duration.days(7);
+const ITEM_TASK_TIMEOUT = EXPORT_JOB_TIMEOUT.plus(Duration.hours(1));
+export const EXPORT_RUN_TIMEOUT = Duration.days(60);
 
 function taskTimeout(step: keyof WorkflowFunctions): sfn.Timeout {
   return sfn.Timeout.duration(STEP_TIMEOUTS[step].plus(Duration.minutes(1)));
 }
 
 /** Lambda-side errors worth retrying: throttling, 5xx/network, and expired or cut-off downloads. */
-const LINKEDIN_TRANSIENT = ['LinkedInTransientError', 'AwsTransientError'];
+const LINKEDIN_TRANSIENT = ['LinkedInTransientError'];
+/** S3 or Secrets Manager throttling, 5xx or network faults past the SDK's own retries (lambdas/storage/aws-errors.ts). */
+const AWS_TRANSIENT = ['AwsTransientError'];
+/** Lambda's own throttling (concurrency or burst limit): not in CDK's `retryOnServiceExceptions` list. */
+const LAMBDA_THROTTLED = ['Lambda.TooManyRequestsException'];
 const LINKEDIN_THROTTLED = ['LinkedInThrottledError'];
 const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
 
@@ -131,14 +147,48 @@ function stateStep(
   step: keyof WorkflowFunctions,
   comment: string,
 ): tasks.LambdaInvoke {
-  return new tasks.LambdaInvoke(scope, id, {
+  // No payload: the whole state is the event (a `Parameters` of "$" would be invalid ASL).
+  return lambdaStep(scope, id, fns, step, { comment });
+}
+
+/**
+ * Every Lambda Task of both state machines is made here, so none can miss the retriers every one
+ * needs: Lambda's service errors (CDK's list), Lambda throttling (`Lambda.TooManyRequestsException`,
+ * e.g. a burst of lanes hitting the account's concurrency), and AwsTransientError (S3 or Secrets
+ * Manager throttling/5xx/network past the SDK's retries). Backoff with full jitter and a cap.
+ */
+function lambdaStep(
+  scope: Construct,
+  id: string,
+  fns: WorkflowFunctions,
+  step: keyof WorkflowFunctions,
+  props: Omit<tasks.LambdaInvokeProps, 'lambdaFunction' | 'taskTimeout' | 'payloadResponseOnly'>,
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    ...props,
     lambdaFunction: fns[step],
     taskTimeout: taskTimeout(step),
-    comment,
-    // No payload: the whole state is the event (a `Parameters` of "$" would be invalid ASL).
     payloadResponseOnly: true,
     retryOnServiceExceptions: true,
   });
+  task
+    .addRetry({
+      errors: LAMBDA_THROTTLED,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 10,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addRetry({
+      errors: AWS_TRANSIENT,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 6,
+      maxDelay: Duration.minutes(2),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+  return task;
 }
 
 /**
@@ -220,12 +270,8 @@ export function buildExportJobDefinition(
   waitBeforeRecreate.next(createJob);
 
   const copyToS3 = retryLinkedIn(
-    new tasks.LambdaInvoke(scope, STATE.copyToS3, {
-      lambdaFunction: fns.copyToS3,
-      taskTimeout: taskTimeout('copyToS3'),
+    lambdaStep(scope, STATE.copyToS3, fns, 'copyToS3', {
       comment: 'Stream the download into S3 and write the EXPORTED item record.',
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
       outputPath: '$.result',
     }),
   )
@@ -242,7 +288,7 @@ export function buildExportJobDefinition(
     stateMachine: self,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
-    taskTimeout: sfn.Timeout.duration(ITEM_TIMEOUT),
+    taskTimeout: sfn.Timeout.duration(ITEM_TASK_TIMEOUT),
     comment:
       'Export one half of a window LinkedIn found too large (a child execution of this state machine).',
     input: sfn.TaskInput.fromObject(childInput([...PLANNED_FIELDS, ...SPLIT_FIELDS])),
@@ -287,17 +333,13 @@ export function buildExportRunDefinition(
   const scope = new Construct(parent, 'ExportRunDefinition');
 
   const planRun = retryLinkedIn(
-    new tasks.LambdaInvoke(scope, STATE.planRun, {
-      lambdaFunction: fns.planRun,
-      taskTimeout: taskTimeout('planRun'),
+    lambdaStep(scope, STATE.planRun, fns, 'planRun', {
       comment: 'Validate the input, resolve windows, discover contracts, skip existing objects.',
       payload: sfn.TaskInput.fromObject({
         input: sfn.JsonPath.objectAt('$'),
         runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
     }),
   );
 
@@ -305,7 +347,7 @@ export function buildExportRunDefinition(
     stateMachine: exportJob,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
-    taskTimeout: sfn.Timeout.duration(ITEM_TIMEOUT),
+    taskTimeout: sfn.Timeout.duration(ITEM_TASK_TIMEOUT),
     comment: 'One ExportJob execution per item keeps every history small and isolates failures.',
     input: sfn.TaskInput.fromObject(childInput(PLANNED_FIELDS)),
     resultPath: sfn.JsonPath.DISCARD,
@@ -354,13 +396,9 @@ export function buildExportRunDefinition(
   });
   exportEach.itemProcessor(exportLane);
 
-  const finishRun = new tasks.LambdaInvoke(scope, STATE.finishRun, {
-    lambdaFunction: fns.finishRun,
-    taskTimeout: taskTimeout('finishRun'),
+  const finishRun = lambdaStep(scope, STATE.finishRun, fns, 'finishRun', {
     comment: 'Collect the item records into manifests/<run id>.json; fail the run if any item FAILED.',
     payload: sfn.TaskInput.fromObject({ runId: sfn.JsonPath.stringAt('$.runId') }),
-    payloadResponseOnly: true,
-    retryOnServiceExceptions: true,
   });
 
   return planRun.next(exportEach).next(finishRun);
@@ -441,19 +479,21 @@ export function renderWorkflowAsl(
   const exportJobArn = stateMachineArn('ExportJob');
   const exportJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportJob', exportJobArn);
 
-  const render = (chain: sfn.IChainable): AslDefinition =>
-    resolvePartition(
-      stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson()),
-    ) as AslDefinition;
+  const render = (chain: sfn.IChainable, timeout: Duration): AslDefinition => {
+    const graph = new sfn.StateGraph(chain.startState, 'definition');
+    graph.timeout = timeout;
+    return resolvePartition(stack.resolve(graph.toGraphJson())) as AslDefinition;
+  };
 
   return {
-    exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),
+    exportJob: render(buildExportJobDefinition(stack, fns, exportJob), EXPORT_JOB_TIMEOUT),
     exportRun: render(
       buildExportRunDefinition(stack, fns, exportJob, {
         mapConcurrency: opts.mapConcurrency,
         bucket: s3.Bucket.fromBucketName(stack, 'Store', LOCAL_BUCKET),
         bucketPrefix: opts.bucketPrefix ?? '',
       }),
+      EXPORT_RUN_TIMEOUT,
     ),
     arns: { functions: functionArns, exportRun: stateMachineArn('ExportRun'), exportJob: exportJobArn },
   };
