@@ -5,7 +5,6 @@ import {
   CfnOutput,
   Duration,
   RemovalPolicy,
-  SecretValue,
   Stack,
   type StackProps,
   TimeZone,
@@ -31,7 +30,7 @@ import {
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import {
@@ -214,10 +213,13 @@ export class SalesNavExportStack extends Stack {
         'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: aws secretsmanager ' +
         'put-secret-value --secret-id <this secret> --secret-string ' +
         '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README: "Put the LinkedIn token in the secret").',
-      // A placeholder, not a secret: the empty token is refused by the functions until a human sets it.
-      secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ accessToken: '', expiresAt: '' })),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Created empty: no SecretString and no GenerateSecretString in the template, so no later deploy
+    // can write a version over the token a human put there (CloudFormation writes a new version
+    // whenever either property changes). Until it is set, the functions fail with a
+    // ConfigurationError that says how to set it.
+    (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:

@@ -1,4 +1,7 @@
 // The ExportRun and ExportJob state machine definitions, for the stack and for the local executor.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -453,7 +456,18 @@ export const LOCAL_BUCKET = 'local-store';
 export function renderWorkflowAsl(
   opts: RenderOptions = { mapConcurrency: DEFAULT_MAP_CONCURRENCY },
 ): WorkflowAsl {
-  const stack = new Stack(new App(), 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
+  // An App makes its cloud assembly folder at once (cdk.outXXXX in the temp dir when none is given);
+  // nothing is synthesized here, so the folder is removed as soon as the definitions are rendered.
+  const outdir = mkdtempSync(join(tmpdir(), 'salesnav-render-'));
+  try {
+    return renderWith(new App({ outdir }), opts);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function renderWith(app: App, opts: RenderOptions): WorkflowAsl {
+  const stack = new Stack(app, 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
   const names: Record<keyof WorkflowFunctions, string> = {
     planRun: 'PlanRun',
     createJob: 'CreateJob',

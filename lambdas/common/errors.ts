@@ -134,7 +134,11 @@ export class PlanTooLargeError extends NamedError {
 
 /** FinishRun: at least one item of the run is FAILED (the manifest has been written). */
 export class RunIncompleteError extends NamedError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The run's counts, so the failed run's metrics are still published (once, by FinishRun). */
+    readonly counts?: { exported: number; failed: number },
+  ) {
     super('RunIncompleteError', message);
   }
 }

@@ -110,7 +110,18 @@ export interface LinkedInClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Clock used to resolve an HTTP-date `Retry-After`. @default Date.now */
   now?: () => number;
+  /**
+   * Milliseconds left before the caller is cut off (in Lambda: `context.getRemainingTimeInMillis()`).
+   * No in-process wait and no request outlasts it (less END_MARGIN_MS): a 429 whose wait would not
+   * fit is thrown as LinkedInThrottledError and a request that would not fit times out as
+   * LinkedInTransientError, both named and retried by the state machine, instead of the Lambda
+   * timing out (`Lambda.Unknown`, "Task timed out"). @default no limit
+   */
+  remainingMs?: () => number;
 }
+
+/** Time kept back from `remainingMs` for the step's own work after the call (an S3 record, the answer). */
+export const END_MARGIN_MS = 5_000;
 
 /** Upper bound on contract pages, so a server that always claims "more" cannot loop us forever. */
 export const MAX_CONTRACT_PAGES = 100;
@@ -129,6 +140,7 @@ export class LinkedInClient implements LinkedInApi {
   private readonly fetch: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  private readonly remainingMs: () => number;
 
   constructor(options: LinkedInClientOptions) {
     if (!URL.canParse(options.baseUrl)) {
@@ -143,6 +155,12 @@ export class LinkedInClient implements LinkedInApi {
     this.fetch = options.fetch ?? globalThis.fetch;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.now = options.now ?? Date.now;
+    this.remainingMs = options.remainingMs ?? (() => Number.POSITIVE_INFINITY);
+  }
+
+  /** Milliseconds this call may still use: the caller's remaining time less the margin. */
+  private budgetMs(): number {
+    return this.remainingMs() - END_MARGIN_MS;
   }
 
   async listContracts(): Promise<Contract[]> {
@@ -222,10 +240,15 @@ export class LinkedInClient implements LinkedInApi {
       }
       if (res.status === 429) {
         const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'), this.now());
+        // The wait and the next request must both end before the caller is cut off.
+        const fits =
+          retryAfterSeconds !== undefined &&
+          retryAfterSeconds * 1000 + Math.min(this.requestTimeoutMs, 1_000) < this.budgetMs();
         if (
           retryAfterSeconds !== undefined &&
           retryAfterSeconds <= this.maxRetryAfterSeconds &&
-          attempt < this.maxThrottleRetries
+          attempt < this.maxThrottleRetries &&
+          fits
         ) {
           logger.debug('LinkedIn throttled, waiting', { method, path: url.pathname, retryAfterSeconds });
           await this.sleep(retryAfterSeconds * 1000);
@@ -253,6 +276,7 @@ export class LinkedInClient implements LinkedInApi {
     };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const started = Date.now();
+    const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, this.budgetMs()));
     try {
       const res = await this.fetch(url, {
         method,
@@ -260,7 +284,7 @@ export class LinkedInClient implements LinkedInApi {
         body: body === undefined ? undefined : JSON.stringify(body),
         // The API never redirects; following one would send the token somewhere unexpected.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.requestTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       logger.debug('LinkedIn request', {
         method,
@@ -270,7 +294,7 @@ export class LinkedInClient implements LinkedInApi {
       });
       return res;
     } catch (err) {
-      throw this.transportError(endpoint, err);
+      throw this.transportError(endpoint, err, timeoutMs);
     }
   }
 
@@ -283,9 +307,13 @@ export class LinkedInClient implements LinkedInApi {
   }
 
   /** A network failure or timeout. The message is built from error names and codes only. */
-  private transportError(endpoint: string, err: unknown): LinkedInTransientError {
+  private transportError(
+    endpoint: string,
+    err: unknown,
+    timeoutMs = this.requestTimeoutMs,
+  ): LinkedInTransientError {
     if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-      return new LinkedInTransientError(`${endpoint}: no answer within ${this.requestTimeoutMs} ms`);
+      return new LinkedInTransientError(`${endpoint}: no answer within ${timeoutMs} ms`);
     }
     const cause = err instanceof Error ? err.cause : undefined;
     const code =

@@ -129,6 +129,7 @@ export async function finishRun(
   if (summary.failed > 0) {
     throw new RunIncompleteError(
       `${summary.failed} of ${items.length} item(s) failed in run ${event.runId}; see ${key} in ${deps.store.location}`,
+      { exported: summary.exported, failed: summary.failed },
     );
   }
   return { runId: event.runId, manifestKey: key, summary };
