@@ -119,12 +119,13 @@ export const STEP_TIMEOUTS: Record<keyof WorkflowFunctions, Duration> = {
  * - ITEM_TASK_TIMEOUT (RunItem, ExportHalf): the child's own timeout plus an hour, so the child times
  *   out (States.Timeout in its history) before the task waiting for it does.
  * - EXPORT_RUN_TIMEOUT (`TimeoutSeconds` of ExportRun): lanes run their windows one after another, so a
- *   backfill lane of several windows needs several item budgets; a daily run needs one. The
- *   RunOverdue alarm says when a run is still running a day after it started.
+ *   backfill lane of several windows needs several item budgets (a daily run needs one): three
+ *   worst-case items. (Also below 2^31 ms: aws-local-stepfunctions times an execution with one
+ *   setTimeout, which fires at once for longer durations.) A run past it ends TIMED_OUT: RunFailed alarm.
  */
 export const EXPORT_JOB_TIMEOUT = Duration.days(7);
 const ITEM_TASK_TIMEOUT = EXPORT_JOB_TIMEOUT.plus(Duration.hours(1));
-export const EXPORT_RUN_TIMEOUT = Duration.days(60);
+export const EXPORT_RUN_TIMEOUT = Duration.days(21);
 
 function taskTimeout(step: keyof WorkflowFunctions): sfn.Timeout {
   return sfn.Timeout.duration(STEP_TIMEOUTS[step].plus(Duration.minutes(1)));
