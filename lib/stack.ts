@@ -30,7 +30,7 @@ import {
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import {
@@ -252,7 +252,15 @@ export class SalesNavExportStack extends Stack {
           ...(spec.linkedin && { TOKEN_SECRET_ARN: this.tokenSecret.secretArn }),
         },
       });
-      if (spec.linkedin) this.tokenSecret.grantRead(fn);
+      // GetSecretValue only (grantRead would add secretsmanager:DescribeSecret, which no code calls).
+      if (spec.linkedin) {
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: [this.tokenSecret.secretArn],
+          }),
+        );
+      }
       this.grantS3(fn, spec, config.bucketPrefix);
       return [key, fn] as const;
     });

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkedInThrottledError, LinkedInTransientError } from '#common/errors';
-import { END_MARGIN_MS, LinkedInClient } from '#linkedin/client';
 import { STEP_TIMEOUTS } from '#lib/workflow';
+import { END_MARGIN_MS, LinkedInClient } from '#linkedin/client';
 
 /**
  * A LinkedIn call never outlasts the Lambda running it: waits for Retry-After and request timeouts
