@@ -318,12 +318,8 @@ export class SalesNavExportStack extends Stack {
     });
     const reasons: [string[], string][] = [
       [
-        ['lambda:InvokeFunction'],
-        'The <function ARN>:* resource covers the versions and aliases of one function of this stack.',
-      ],
-      [
         ['states:DescribeExecution', 'states:StopExecution'],
-        'A .sync child execution is named at runtime; access is limited to executions of the ExportJob state machine.',
+        'A .sync child execution is named at runtime; access is limited to execution:<ExportJob name>:*, the executions of the ExportJob state machine.',
       ],
       [
         ['xray:*', 'logs:*'],

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -77,6 +77,56 @@ class LanesItemReader extends sfn.S3JsonItemReader {
 
   override providePolicyStatements(): iam.PolicyStatement[] {
     return [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.lanesObjects] })];
+  }
+}
+
+/**
+ * A Lambda Task whose role may invoke the function only: CDK grants `<function ARN>` and
+ * `<function ARN>:*` (every version and alias), and no Task here invokes a version or an alias.
+ */
+class FunctionInvoke extends tasks.LambdaInvoke {
+  constructor(scope: Construct, id: string, props: tasks.LambdaInvokeProps) {
+    super(scope, id, props);
+    const policies = this.taskPolicies ?? [];
+    policies.splice(
+      0,
+      policies.length,
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.lambdaFunction.functionArn],
+      }),
+    );
+  }
+}
+
+/**
+ * A `.sync` child execution whose role may follow and stop the executions of that state machine
+ * only: CDK grants `execution:<name>*`, which also matches every state machine whose name starts with
+ * `<name>`; an execution's ARN is `execution:<state machine name>:<execution name>`.
+ */
+class ChildExecution extends tasks.StepFunctionsStartExecution {
+  constructor(scope: Construct, id: string, props: tasks.StepFunctionsStartExecutionProps) {
+    super(scope, id, props);
+    const stack = Stack.of(this);
+    const name = stack.splitArn(
+      props.stateMachine.stateMachineRef.stateMachineArn,
+      ArnFormat.COLON_RESOURCE_NAME,
+    ).resourceName;
+    const policies = this.taskPolicies ?? [];
+    const follow = policies.findIndex((s) => s.actions.includes('states:DescribeExecution'));
+    if (follow < 0)
+      throw new Error('CDK no longer grants states:DescribeExecution to a .sync child execution');
+    policies[follow] = new iam.PolicyStatement({
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resources: [
+        stack.formatArn({
+          service: 'states',
+          resource: 'execution',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          resourceName: `${name}:*`,
+        }),
+      ],
+    });
   }
 }
 
@@ -168,7 +218,7 @@ function lambdaStep(
   step: keyof WorkflowFunctions,
   props: Omit<tasks.LambdaInvokeProps, 'lambdaFunction' | 'taskTimeout' | 'payloadResponseOnly'>,
 ): tasks.LambdaInvoke {
-  const task = new tasks.LambdaInvoke(scope, id, {
+  const task = new FunctionInvoke(scope, id, {
     ...props,
     lambdaFunction: fns[step],
     taskTimeout: taskTimeout(step),
@@ -288,7 +338,7 @@ export function buildExportJobDefinition(
     })
     .addCatch(recordFailure, onError);
 
-  const exportHalf = new tasks.StepFunctionsStartExecution(scope, STATE.exportHalf, {
+  const exportHalf = new ChildExecution(scope, STATE.exportHalf, {
     stateMachine: self,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
@@ -347,7 +397,7 @@ export function buildExportRunDefinition(
     }),
   );
 
-  const runItem = new tasks.StepFunctionsStartExecution(scope, STATE.runItem, {
+  const runItem = new ChildExecution(scope, STATE.runItem, {
     stateMachine: exportJob,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,

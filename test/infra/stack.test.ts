@@ -261,7 +261,7 @@ describe('least-privilege IAM', () => {
     const job = grants(stack.exportJob.role);
     expect(job.get('states:StartExecution')).toEqual([selfArn]);
     expect(job.get('states:DescribeExecution')).toEqual([
-      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:TestExport-ExportJob*',
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:TestExport-ExportJob:*',
     ]);
     expect(job.get('states:StopExecution')).toEqual(job.get('states:DescribeExecution'));
     for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
@@ -568,6 +568,18 @@ describe('failure semantics on real AWS', () => {
       // Each error is matched by one retrier only: the first would shadow any later one.
       const errors = retry.flatMap((r) => r.ErrorEquals);
       expect(new Set(errors).size, name).toBe(errors.length);
+    }
+  });
+
+  it('grants the state machines IAM in its exact forms: the functions (no <fn>:*), execution:<name>:*', () => {
+    for (const role of [stack.exportRun.role, stack.exportJob.role]) {
+      const g = grants(role);
+      expect((g.get('lambda:InvokeFunction') ?? []).length).toBeGreaterThan(0);
+      for (const arn of g.get('lambda:InvokeFunction') ?? []) expect(arn).toMatch(/^<\w+\.Arn>$/);
+      for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
+        // Never a name prefix (`execution:<name>*` also matches <name>-Other's executions).
+        for (const arn of g.get(action) ?? []) expect(arn, action).toMatch(/[:/]\*$/);
+      }
     }
   });
 
