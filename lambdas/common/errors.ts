@@ -51,8 +51,23 @@ export class LinkedInThrottledError extends NamedError {
 
 /** 5xx, network failure or timeout talking to LinkedIn. Retried by the state machine. */
 export class LinkedInTransientError extends NamedError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** A POST LinkedIn may have carried out (no answer, a 5xx, a socket error after sending). */
+  readonly ambiguous: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; ambiguous?: boolean }) {
     super('LinkedInTransientError', message, options);
+    this.ambiguous = options?.ambiguous ?? false;
+  }
+}
+
+/**
+ * Creating the item's job failed twice without LinkedIn saying whether it created one. Never
+ * retried: every re-POST could leave one more job holding the lane's slot (LinkedIn runs one job per
+ * endpoint per contract). The item record's `ambiguousCreates` counts the jobs that may exist.
+ */
+export class CreateJobAmbiguousError extends NamedError {
+  constructor(message: string) {
+    super('CreateJobAmbiguousError', message);
   }
 }
 

@@ -130,6 +130,9 @@ const MAX_ERROR_MESSAGE_CHARS = 300;
 
 type Method = 'GET' | 'POST';
 
+/** Network errors raised before a request left: a POST that failed so was certainly not carried out. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
 export class LinkedInClient implements LinkedInApi {
   private readonly baseUrl: string;
   private readonly getToken: () => Promise<string>;
@@ -261,7 +264,8 @@ export class LinkedInClient implements LinkedInApi {
           retryAfterSeconds,
         );
       }
-      if (res.status >= 500) throw new LinkedInTransientError(answered);
+      // A POST answered 5xx may still have been carried out.
+      if (res.status >= 500) throw new LinkedInTransientError(answered, { ambiguous: method === 'POST' });
       if (res.status >= 400) throw new LinkedInRequestError(answered, res.status);
       throw new LinkedInResponseError(`${endpoint}: unexpected HTTP status ${res.status}`);
     }
@@ -294,7 +298,7 @@ export class LinkedInClient implements LinkedInApi {
       });
       return res;
     } catch (err) {
-      throw this.transportError(endpoint, err, timeoutMs);
+      throw this.transportError(endpoint, err, timeoutMs, method === 'POST');
     }
   }
 
@@ -302,7 +306,8 @@ export class LinkedInClient implements LinkedInApi {
     try {
       return await res.text();
     } catch (err) {
-      throw this.transportError(endpoint, err);
+      // The answer was under way: whatever it said was done.
+      throw this.transportError(endpoint, err, this.requestTimeoutMs, endpoint.startsWith('POST'));
     }
   }
 
@@ -311,15 +316,19 @@ export class LinkedInClient implements LinkedInApi {
     endpoint: string,
     err: unknown,
     timeoutMs = this.requestTimeoutMs,
+    post = false,
   ): LinkedInTransientError {
     if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-      return new LinkedInTransientError(`${endpoint}: no answer within ${timeoutMs} ms`);
+      return new LinkedInTransientError(`${endpoint}: no answer within ${timeoutMs} ms`, { ambiguous: post });
     }
     const cause = err instanceof Error ? err.cause : undefined;
     const code =
       (cause instanceof Error && ((cause as NodeJS.ErrnoException).code ?? cause.name)) ||
       (err instanceof Error ? err.name : 'unknown error');
-    return new LinkedInTransientError(`${endpoint}: network error (${code})`);
+    // A connection that was never made carried no request; any other failure may have come after it.
+    return new LinkedInTransientError(`${endpoint}: network error (${code})`, {
+      ambiguous: post && !NOT_SENT_CODES.has(String(code)),
+    });
   }
 }
 

@@ -81,3 +81,27 @@ describe('LinkedIn client within the Lambda timeout', () => {
     expect((err as Error).message).toMatch(/no answer within \d{1,3} ms/);
   });
 });
+
+describe('LinkedIn client: which failures leave a POST ambiguous', () => {
+  it('a POST without an answer is ambiguous; a GET is not', async () => {
+    const { baseUrl } = await serve('hang');
+    const api = new LinkedInClient({ baseUrl, getToken: () => Promise.resolve('t'), requestTimeoutMs: 100 });
+    const post = await api
+      .createExportJob('seat', 'urn:li:contract:1', 0, 86_400_000)
+      .catch((e: unknown) => e);
+    expect(post).toMatchObject({ name: 'LinkedInTransientError', ambiguous: true });
+    const get = await api.getExportJob(1, 'urn:li:contract:1').catch((e: unknown) => e);
+    expect(get).toMatchObject({ name: 'LinkedInTransientError', ambiguous: false });
+  });
+
+  it('a POST to a closed port (connection refused) is not ambiguous', async () => {
+    const { baseUrl } = await serve('hang');
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+    const api = new LinkedInClient({ baseUrl, getToken: () => Promise.resolve('t') });
+    const post = await api
+      .createExportJob('seat', 'urn:li:contract:1', 0, 86_400_000)
+      .catch((e: unknown) => e);
+    expect(post).toMatchObject({ name: 'LinkedInTransientError', ambiguous: false });
+  });
+});
