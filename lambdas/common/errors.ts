@@ -51,7 +51,7 @@ export class LinkedInThrottledError extends NamedError {
 
 /** 5xx, network failure or timeout talking to LinkedIn. Retried by the state machine. */
 export class LinkedInTransientError extends NamedError {
-  /** A POST LinkedIn may have carried out (no answer, a 5xx, a socket error after sending). */
+  /** A POST LinkedIn may have carried out: no answer, or a socket error after sending it. */
   readonly ambiguous: boolean;
 
   constructor(message: string, options?: { cause?: unknown; ambiguous?: boolean }) {

@@ -133,7 +133,7 @@ export const ItemRecordSchema = z.object({
   jobIds: z.array(z.number().int()),
   attempts: z.number().int().nonnegative(),
   /**
-   * POSTs that created a job or not, we cannot tell (no answer, a socket error after sending, a 5xx):
+   * POSTs that created a job or not, we cannot tell (no answer, a socket error after sending):
    * LinkedIn may hold that many jobs for this window whose ids are not in `jobIds`.
    */
   ambiguousCreates: z.number().int().nonnegative().optional(),

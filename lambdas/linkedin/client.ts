@@ -264,8 +264,8 @@ export class LinkedInClient implements LinkedInApi {
           retryAfterSeconds,
         );
       }
-      // A POST answered 5xx may still have been carried out.
-      if (res.status >= 500) throw new LinkedInTransientError(answered, { ambiguous: method === 'POST' });
+      // A 5xx is LinkedIn's answer that the call failed: retried as such (never ambiguous).
+      if (res.status >= 500) throw new LinkedInTransientError(answered);
       if (res.status >= 400) throw new LinkedInRequestError(answered, res.status);
       throw new LinkedInResponseError(`${endpoint}: unexpected HTTP status ${res.status}`);
     }

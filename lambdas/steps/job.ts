@@ -28,7 +28,7 @@ import type { ItemState } from './state.ts';
 
 /**
  * CreateJob: a new LinkedIn export job for the item's window. A POST whose outcome is unknown (no
- * answer, a 5xx, a socket error after sending) may have created a job we cannot see: it is re-sent
+ * answer, or a socket error after sending; a 5xx is an answer) may have created a job we cannot see: it is re-sent
  * once per item, in-process; a second unknown outcome fails the item with CreateJobAmbiguousError
  * (not retried), and `ambiguousCreates` in its record says how many jobs may exist on LinkedIn.
  */
