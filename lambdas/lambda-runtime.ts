@@ -11,6 +11,8 @@ import type { Deps } from '#steps/deps';
 import { createS3Client, S3ObjectStore } from '#storage/s3-store';
 
 let cached: Deps | undefined;
+/** The running invocation's remaining time: LinkedIn calls never outlast the Lambda timeout. */
+let remainingMs: () => number = () => Number.POSITIVE_INFINITY;
 
 /**
  * Dependencies of a Lambda container, built once from its environment (set by the stack):
@@ -35,6 +37,7 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
       baseUrl: settings.apiBaseUrl,
       getToken,
       maxRetryAfterSeconds: settings.maxInProcessRetryAfterSeconds,
+      remainingMs: () => remainingMs(),
     }),
     now: () => new Date(),
     getToken,
@@ -51,15 +54,21 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
 export function lambdaHandler<O>(
   step: Step<O>,
   record?: (output: O) => void,
+  /** Metrics of a failed step (e.g. a run that is incomplete), published before the error is rethrown. */
+  recordFailure?: (err: unknown) => void,
 ): (event: unknown, context: Context) => Promise<O> {
   return async (event, context) => {
     logger.addContext(context);
+    if (typeof context.getRemainingTimeInMillis === 'function') {
+      remainingMs = () => context.getRemainingTimeInMillis();
+    }
     try {
       const output = await step.run(event, awsDeps());
       record?.(output);
       return output;
     } catch (err) {
       logger.error(`${step.name} failed`, { error: errorInfo(err) });
+      recordFailure?.(err);
       throw err;
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

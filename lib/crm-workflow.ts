@@ -2,8 +2,9 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { addLambdaRetries, FunctionInvoke } from './task-defaults.ts';
 
 /**
  * ExportCrmJob:  CreateCrmJob → WaitForCrmJob → CheckCrmJob → RouteCrm ─┬─ POLL → WaitForCrmJob
@@ -47,7 +48,8 @@ export const CRM_STEP_TIMEOUTS: Record<keyof CrmWorkflowFunctions, Duration> = {
 /** Upper bound of one CRM item: re-created jobs (hours), the polling deadline, the parts. Never unbounded. */
 export const CRM_ITEM_TIMEOUT = Duration.days(2);
 
-const TRANSIENT = ['LinkedInTransientError', 'AwsTransientError'];
+/** AwsTransientError and Lambda throttling are retried by `addLambdaRetries` on every task. */
+const TRANSIENT = ['LinkedInTransientError'];
 const THROTTLED = ['LinkedInThrottledError'];
 const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
 
@@ -58,14 +60,14 @@ function step(
   name: keyof CrmWorkflowFunctions,
   comment: string,
 ): tasks.LambdaInvoke {
-  const task = new tasks.LambdaInvoke(scope, id, {
+  const task = new FunctionInvoke(scope, id, {
     lambdaFunction: fns[name],
     taskTimeout: sfn.Timeout.duration(CRM_STEP_TIMEOUTS[name].plus(Duration.minutes(1))),
     comment,
     payloadResponseOnly: true,
     retryOnServiceExceptions: true,
   });
-  task
+  addLambdaRetries(task)
     .addRetry({
       errors: THROTTLED,
       interval: Duration.seconds(60),
@@ -88,21 +90,21 @@ export function buildExportCrmJobDefinition(parent: Construct, fns: CrmWorkflowF
   const scope = new Construct(parent, 'ExportCrmJobDefinition');
   const onError = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
 
-  const recordFailure = new tasks.LambdaInvoke(scope, CRM_STATE.recordCrmFailure, {
+  const recordFailure = new FunctionInvoke(scope, CRM_STATE.recordCrmFailure, {
     lambdaFunction: fns.recordCrmFailure,
     taskTimeout: sfn.Timeout.duration(CRM_STEP_TIMEOUTS.recordCrmFailure.plus(Duration.minutes(1))),
     comment: 'Write the FAILED CRM item record (with the error); the cursor stays where it was.',
     payloadResponseOnly: true,
     retryOnServiceExceptions: true,
-  })
-    .addRetry({ errors: TRANSIENT, interval: Duration.seconds(15), backoffRate: 2, maxAttempts: 5 })
-    .next(
-      new sfn.Fail(scope, 'CrmItemFailed', {
-        error: 'ItemFailed',
-        causePath: sfn.JsonPath.stringAt('$.failure.message'),
-        comment: 'The record under manifests/<run id>/crm-items/ holds the full reason.',
-      }),
-    );
+  });
+  addLambdaRetries(recordFailure);
+  recordFailure.next(
+    new sfn.Fail(scope, 'CrmItemFailed', {
+      error: 'ItemFailed',
+      causePath: sfn.JsonPath.stringAt('$.failure.message'),
+      comment: 'The record under manifests/<run id>/crm-items/ holds the full reason.',
+    }),
+  );
 
   const createJob = step(
     scope,

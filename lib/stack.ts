@@ -1,10 +1,10 @@
 // The SalesNavExport stack: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
 import {
+  ArnFormat,
   CfnOutput,
   Duration,
   RemovalPolicy,
-  SecretValue,
   Stack,
   type StackProps,
   TimeZone,
@@ -19,7 +19,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -30,7 +30,7 @@ import {
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import {
@@ -48,10 +48,17 @@ import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
-import { buildExportCrmJobDefinition, CRM_STEP_TIMEOUTS, type CrmWorkflowFunctions } from './crm-workflow.ts';
+import {
+  buildExportCrmJobDefinition,
+  CRM_ITEM_TIMEOUT,
+  CRM_STEP_TIMEOUTS,
+  type CrmWorkflowFunctions,
+} from './crm-workflow.ts';
 import {
   buildExportJobDefinition,
   buildExportRunDefinition,
+  EXPORT_JOB_TIMEOUT,
+  EXPORT_RUN_TIMEOUT,
   STEP_TIMEOUTS,
   type WorkflowFunctions,
 } from './workflow.ts';
@@ -220,12 +227,14 @@ export class SalesNavExportStack extends Stack {
       'ExportJob',
       exportJobName,
       buildExportJobDefinition(this, this.functions, exportJobSelf),
+      EXPORT_JOB_TIMEOUT,
       config,
     );
     this.exportCrmJob = this.createStateMachine(
       'ExportCrmJob',
       `${this.stackName}-ExportCrmJob`,
       buildExportCrmJobDefinition(this, this.crmFunctions),
+      CRM_ITEM_TIMEOUT,
       config,
     );
     this.exportRun = this.createStateMachine(
@@ -237,6 +246,7 @@ export class SalesNavExportStack extends Stack {
         bucketPrefix: config.bucketPrefix,
         exportCrmJob: this.exportCrmJob,
       }),
+      EXPORT_RUN_TIMEOUT,
       config,
     );
 
@@ -269,10 +279,13 @@ export class SalesNavExportStack extends Stack {
         'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: aws secretsmanager ' +
         'put-secret-value --secret-id <this secret> --secret-string ' +
         '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README: "Put the LinkedIn token in the secret").',
-      // A placeholder, not a secret: the empty token is refused by the functions until a human sets it.
-      secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ accessToken: '', expiresAt: '' })),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Created empty: no SecretString and no GenerateSecretString in the template, so no later deploy
+    // can write a version over the token a human put there (CloudFormation writes a new version
+    // whenever either property changes). Until it is set, the functions fail with a
+    // ConfigurationError that says how to set it.
+    (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
@@ -309,7 +322,15 @@ export class SalesNavExportStack extends Stack {
           ...(spec.linkedin && { TOKEN_SECRET_ARN: this.tokenSecret.secretArn }),
         },
       });
-      if (spec.linkedin) this.tokenSecret.grantRead(fn);
+      // GetSecretValue only (grantRead would add secretsmanager:DescribeSecret, which no code calls).
+      if (spec.linkedin) {
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: [this.tokenSecret.secretArn],
+          }),
+        );
+      }
       this.grantS3(fn, spec, config.bucketPrefix);
       return [key, fn] as const;
     });
@@ -343,7 +364,13 @@ export class SalesNavExportStack extends Stack {
     }
   }
 
-  private createStateMachine(id: string, name: string, definition: IChainable, config: Config): StateMachine {
+  private createStateMachine(
+    id: string,
+    name: string,
+    definition: IChainable,
+    timeout: Duration,
+    config: Config,
+  ): StateMachine {
     const logGroup = new LogGroup(this, `${id}Logs`, {
       // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
       logGroupName: `/aws/vendedlogs/states/${name}`,
@@ -354,18 +381,16 @@ export class SalesNavExportStack extends Stack {
       stateMachineName: name,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition),
+      // TimeoutSeconds of the definition (lib/workflow.ts: outer budgets above inner ones).
+      timeout,
       // Every transition, no payloads: enough to follow an execution, and nothing about members.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
     const reasons: [string[], string][] = [
       [
-        ['lambda:InvokeFunction'],
-        'The <function ARN>:* resource covers the versions and aliases of one function of this stack.',
-      ],
-      [
         ['states:DescribeExecution', 'states:StopExecution'],
-        'A .sync child execution is named at runtime; access is limited to executions of the ExportJob (and ExportCrmJob) state machine.',
+        'A .sync child execution is named at runtime; access is limited to execution:<name>:*, the executions of the ExportJob (and ExportCrmJob) state machine.',
       ],
       [
         ['xray:*', 'logs:*'],
@@ -424,6 +449,28 @@ export class SalesNavExportStack extends Stack {
       enforceSSL: true,
     });
     if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
+    // enforceSSL creates a topic policy holding only the TLS Deny, and a topic policy replaces SNS's
+    // default one: without this Allow, every alarm action fails with "not authorized to perform:
+    // SNS:Publish … because no resource-based policy allows". Only this account's alarms may publish.
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
 
     const hour = Duration.hours(1);
     const alarms: Record<string, AlarmSpec> = {

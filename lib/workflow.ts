@@ -1,12 +1,16 @@
 // The ExportRun and ExportJob state machine definitions, for the stack and for the local executor.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { buildExportCrmJobDefinition, CRM_ITEM_TIMEOUT, type CrmWorkflowFunctions } from './crm-workflow.ts';
+import { addLambdaRetries, ChildExecution, FunctionInvoke } from './task-defaults.ts';
 
 /**
  * The two state machines of DESIGN.md §2, built once and used twice: by the CDK stack, and by the
@@ -120,15 +124,28 @@ export const STEP_TIMEOUTS: Record<keyof WorkflowFunctions, Duration> = {
   finishRun: Duration.minutes(5),
 };
 
-/** Upper bound of one item: data-delay retries (days) + polling deadline + copy. Never unbounded. */
-const ITEM_TIMEOUT = Duration.days(7);
+/**
+ * Time budgets, outer > inner, so an inner bound always fires first and is reported by its own level:
+ * - EXPORT_JOB_TIMEOUT (`TimeoutSeconds` of ExportJob): one item with all its data-delay retries,
+ *   polling deadlines and copies (with the defaults about 3.6 days at worst), halves included: a half is
+ *   a child execution of the same state machine, and its ExportHalf task may not outlast the parent.
+ * - ITEM_TASK_TIMEOUT (RunItem, ExportHalf): the child's own timeout plus an hour, so the child times
+ *   out (States.Timeout in its history) before the task waiting for it does.
+ * - EXPORT_RUN_TIMEOUT (`TimeoutSeconds` of ExportRun): lanes run their windows one after another, so a
+ *   backfill lane of several windows needs several item budgets (a daily run needs one): three
+ *   worst-case items. (Also below 2^31 ms: aws-local-stepfunctions times an execution with one
+ *   setTimeout, which fires at once for longer durations.) A run past it ends TIMED_OUT: RunFailed alarm.
+ */
+export const EXPORT_JOB_TIMEOUT = Duration.days(7);
+const ITEM_TASK_TIMEOUT = EXPORT_JOB_TIMEOUT.plus(Duration.hours(1));
+export const EXPORT_RUN_TIMEOUT = Duration.days(21);
 
 function taskTimeout(step: keyof WorkflowFunctions): sfn.Timeout {
   return sfn.Timeout.duration(STEP_TIMEOUTS[step].plus(Duration.minutes(1)));
 }
 
 /** Lambda-side errors worth retrying: throttling, 5xx/network, and expired or cut-off downloads. */
-const LINKEDIN_TRANSIENT = ['LinkedInTransientError', 'AwsTransientError'];
+const LINKEDIN_TRANSIENT = ['LinkedInTransientError'];
 const LINKEDIN_THROTTLED = ['LinkedInThrottledError'];
 const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
 
@@ -143,14 +160,31 @@ function stateStep(
   step: keyof WorkflowFunctions,
   comment: string,
 ): tasks.LambdaInvoke {
-  return new tasks.LambdaInvoke(scope, id, {
+  // No payload: the whole state is the event (a `Parameters` of "$" would be invalid ASL).
+  return lambdaStep(scope, id, fns, step, { comment });
+}
+
+/**
+ * Every Lambda Task of both state machines is made here, so none can miss the retriers every one
+ * needs: Lambda's service errors (CDK's list), Lambda throttling (`Lambda.TooManyRequestsException`,
+ * e.g. a burst of lanes hitting the account's concurrency), and AwsTransientError (S3 or Secrets
+ * Manager throttling/5xx/network past the SDK's retries). Backoff with full jitter and a cap.
+ */
+function lambdaStep(
+  scope: Construct,
+  id: string,
+  fns: WorkflowFunctions,
+  step: keyof WorkflowFunctions,
+  props: Omit<tasks.LambdaInvokeProps, 'lambdaFunction' | 'taskTimeout' | 'payloadResponseOnly'>,
+): tasks.LambdaInvoke {
+  const task = new FunctionInvoke(scope, id, {
+    ...props,
     lambdaFunction: fns[step],
     taskTimeout: taskTimeout(step),
-    comment,
-    // No payload: the whole state is the event (a `Parameters` of "$" would be invalid ASL).
     payloadResponseOnly: true,
     retryOnServiceExceptions: true,
   });
+  return addLambdaRetries(task);
 }
 
 /**
@@ -232,12 +266,8 @@ export function buildExportJobDefinition(
   waitBeforeRecreate.next(createJob);
 
   const copyToS3 = retryLinkedIn(
-    new tasks.LambdaInvoke(scope, STATE.copyToS3, {
-      lambdaFunction: fns.copyToS3,
-      taskTimeout: taskTimeout('copyToS3'),
+    lambdaStep(scope, STATE.copyToS3, fns, 'copyToS3', {
       comment: 'Stream the download into S3 and write the EXPORTED item record.',
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
       outputPath: '$.result',
     }),
   )
@@ -250,11 +280,11 @@ export function buildExportJobDefinition(
     })
     .addCatch(recordFailure, onError);
 
-  const exportHalf = new tasks.StepFunctionsStartExecution(scope, STATE.exportHalf, {
+  const exportHalf = new ChildExecution(scope, STATE.exportHalf, {
     stateMachine: self,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
-    taskTimeout: sfn.Timeout.duration(ITEM_TIMEOUT),
+    taskTimeout: sfn.Timeout.duration(ITEM_TASK_TIMEOUT),
     comment:
       'Export one half of a window LinkedIn found too large (a child execution of this state machine).',
     input: sfn.TaskInput.fromObject(childInput([...PLANNED_FIELDS, ...SPLIT_FIELDS])),
@@ -299,25 +329,21 @@ export function buildExportRunDefinition(
   const scope = new Construct(parent, 'ExportRunDefinition');
 
   const planRun = retryLinkedIn(
-    new tasks.LambdaInvoke(scope, STATE.planRun, {
-      lambdaFunction: fns.planRun,
-      taskTimeout: taskTimeout('planRun'),
+    lambdaStep(scope, STATE.planRun, fns, 'planRun', {
       comment: 'Validate the input, resolve windows, discover contracts, skip existing objects.',
       payload: sfn.TaskInput.fromObject({
         input: sfn.JsonPath.objectAt('$'),
         runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
     }),
   );
 
-  const runItem = new tasks.StepFunctionsStartExecution(scope, STATE.runItem, {
+  const runItem = new ChildExecution(scope, STATE.runItem, {
     stateMachine: exportJob,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
-    taskTimeout: sfn.Timeout.duration(ITEM_TIMEOUT),
+    taskTimeout: sfn.Timeout.duration(ITEM_TASK_TIMEOUT),
     comment: 'One ExportJob execution per item keeps every history small and isolates failures.',
     input: sfn.TaskInput.fromObject(childInput(PLANNED_FIELDS)),
     resultPath: sfn.JsonPath.DISCARD,
@@ -366,13 +392,9 @@ export function buildExportRunDefinition(
   });
   exportEach.itemProcessor(exportLane);
 
-  const finishRun = new tasks.LambdaInvoke(scope, STATE.finishRun, {
-    lambdaFunction: fns.finishRun,
-    taskTimeout: taskTimeout('finishRun'),
+  const finishRun = lambdaStep(scope, STATE.finishRun, fns, 'finishRun', {
     comment: 'Collect the item records into manifests/<run id>.json; fail the run if any item FAILED.',
     payload: sfn.TaskInput.fromObject({ runId: sfn.JsonPath.stringAt('$.runId') }),
-    payloadResponseOnly: true,
-    retryOnServiceExceptions: true,
   });
 
   planRun.next(exportEach);
@@ -395,11 +417,11 @@ export function buildExportRunDefinition(
  * at a time. A failed child has recorded its failure (FinishRun reports it); the Map goes on.
  */
 function exportCrmItems(scope: Construct, exportCrmJob: sfn.IStateMachine): sfn.Map {
-  const runCrmItem = new tasks.StepFunctionsStartExecution(scope, STATE.runCrmItem, {
+  const runCrmItem = new ChildExecution(scope, STATE.runCrmItem, {
     stateMachine: exportCrmJob,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
-    taskTimeout: sfn.Timeout.duration(CRM_ITEM_TIMEOUT),
+    taskTimeout: sfn.Timeout.duration(CRM_ITEM_TIMEOUT.plus(Duration.hours(1))),
     comment: 'One ExportCrmJob execution per CRM instance: its cursor moves only when every part is whole.',
     input: sfn.TaskInput.fromObject({
       runId: sfn.JsonPath.stringAt('$.runId'),
@@ -482,7 +504,18 @@ export const LOCAL_BUCKET = 'local-store';
 export function renderWorkflowAsl(
   opts: RenderOptions = { mapConcurrency: DEFAULT_MAP_CONCURRENCY },
 ): WorkflowAsl {
-  const stack = new Stack(new App(), 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
+  // An App makes its cloud assembly folder at once (cdk.outXXXX in the temp dir when none is given);
+  // nothing is synthesized here, so the folder is removed as soon as the definitions are rendered.
+  const outdir = mkdtempSync(join(tmpdir(), 'salesnav-render-'));
+  try {
+    return renderWith(new App({ outdir }), opts);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function renderWith(app: App, opts: RenderOptions): WorkflowAsl {
+  const stack = new Stack(app, 'Render', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
   const names: Record<keyof WorkflowFunctions, string> = {
     planRun: 'PlanRun',
     createJob: 'CreateJob',
@@ -508,10 +541,11 @@ export function renderWorkflowAsl(
   const exportJobArn = stateMachineArn('ExportJob');
   const exportJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportJob', exportJobArn);
 
-  const render = (chain: sfn.IChainable): AslDefinition =>
-    resolvePartition(
-      stack.resolve(new sfn.StateGraph(chain.startState, 'definition').toGraphJson()),
-    ) as AslDefinition;
+  const render = (chain: sfn.IChainable, timeout: Duration): AslDefinition => {
+    const graph = new sfn.StateGraph(chain.startState, 'definition');
+    graph.timeout = timeout;
+    return resolvePartition(stack.resolve(graph.toGraphJson())) as AslDefinition;
+  };
 
   const crmNames: Record<keyof CrmWorkflowFunctions, string> = {
     createCrmJob: 'CreateCrmJob',
@@ -536,7 +570,7 @@ export function renderWorkflowAsl(
   const exportCrmJob = sfn.StateMachine.fromStateMachineArn(stack, 'ExportCrmJob', exportCrmJobArn);
 
   return {
-    exportJob: render(buildExportJobDefinition(stack, fns, exportJob)),
+    exportJob: render(buildExportJobDefinition(stack, fns, exportJob), EXPORT_JOB_TIMEOUT),
     exportRun: render(
       buildExportRunDefinition(stack, fns, exportJob, {
         mapConcurrency: opts.mapConcurrency,
@@ -544,8 +578,9 @@ export function renderWorkflowAsl(
         bucketPrefix: opts.bucketPrefix ?? '',
         exportCrmJob,
       }),
+      EXPORT_RUN_TIMEOUT,
     ),
-    exportCrmJob: render(buildExportCrmJobDefinition(stack, crmFns)),
+    exportCrmJob: render(buildExportCrmJobDefinition(stack, crmFns), CRM_ITEM_TIMEOUT),
     arns: {
       functions: functionArns,
       crmFunctions: crmFunctionArns,

@@ -51,8 +51,23 @@ export class LinkedInThrottledError extends NamedError {
 
 /** 5xx, network failure or timeout talking to LinkedIn. Retried by the state machine. */
 export class LinkedInTransientError extends NamedError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** A POST LinkedIn may have carried out: no answer, or a socket error after sending it. */
+  readonly ambiguous: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; ambiguous?: boolean }) {
     super('LinkedInTransientError', message, options);
+    this.ambiguous = options?.ambiguous ?? false;
+  }
+}
+
+/**
+ * Creating the item's job failed twice without LinkedIn saying whether it created one. Never
+ * retried: every re-POST could leave one more job holding the lane's slot (LinkedIn runs one job per
+ * endpoint per contract). The item record's `ambiguousCreates` counts the jobs that may exist.
+ */
+export class CreateJobAmbiguousError extends NamedError {
+  constructor(message: string) {
+    super('CreateJobAmbiguousError', message);
   }
 }
 
@@ -134,7 +149,11 @@ export class PlanTooLargeError extends NamedError {
 
 /** FinishRun: at least one item of the run is FAILED (the manifest has been written). */
 export class RunIncompleteError extends NamedError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The run's counts, so the failed run's metrics are still published (once, by FinishRun). */
+    readonly counts?: { exported: number; failed: number },
+  ) {
     super('RunIncompleteError', message);
   }
 }

@@ -132,6 +132,11 @@ export const ItemRecordSchema = z.object({
   warnings: z.array(z.string()).optional(),
   jobIds: z.array(z.number().int()),
   attempts: z.number().int().nonnegative(),
+  /**
+   * POSTs that created a job or not, we cannot tell (no answer, a socket error after sending):
+   * LinkedIn may hold that many jobs for this window whose ids are not in `jobIds`.
+   */
+  ambiguousCreates: z.number().int().nonnegative().optional(),
   error: ErrorInfoSchema.optional(),
   /** Set when this item is a half (or quarter...) of a planned window that LinkedIn found too large. */
   splitFrom: z.object({ start: IsoDaySchema, end: IsoDaySchema }).optional(),

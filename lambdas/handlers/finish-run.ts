@@ -1,10 +1,20 @@
 // Lambda FinishRun: collects the item records into the run manifest (see steps/finish.ts).
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { RunIncompleteError } from '#common/errors';
 import { metrics } from '#common/powertools';
 import { lambdaHandler } from '#lambda-runtime';
 import { steps } from '#steps/index';
 
-export const handler = lambdaHandler(steps.finishRun, (out) => {
-  metrics.addMetric('ItemsExported', MetricUnit.Count, out.summary.exported);
-  metrics.addMetric('ItemsFailed', MetricUnit.Count, out.summary.failed);
-});
+/** ItemsExported and ItemsFailed, once per run: from the manifest's summary, failed run included. */
+function recordCounts(counts: { exported: number; failed: number }): void {
+  metrics.addMetric('ItemsExported', MetricUnit.Count, counts.exported);
+  metrics.addMetric('ItemsFailed', MetricUnit.Count, counts.failed);
+}
+
+export const handler = lambdaHandler(
+  steps.finishRun,
+  (out) => recordCounts(out.summary),
+  (err) => {
+    if (err instanceof RunIncompleteError && err.counts) recordCounts(err.counts);
+  },
+);

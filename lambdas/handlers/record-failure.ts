@@ -1,9 +1,7 @@
 // Lambda RecordFailure: stores the record of an item that failed for good (see steps/job.ts).
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { metrics } from '#common/powertools';
 import { lambdaHandler } from '#lambda-runtime';
 import { steps } from '#steps/index';
 
-export const handler = lambdaHandler(steps.recordFailure, () =>
-  metrics.addMetric('ItemsFailed', MetricUnit.Count, 1),
-);
+// No ItemsFailed metric here: FinishRun publishes it once per run, from the manifest (a retried
+// RecordFailure would count an item twice, and an item that never reached it would not count).
+export const handler = lambdaHandler(steps.recordFailure);

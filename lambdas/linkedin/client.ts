@@ -146,7 +146,18 @@ export interface LinkedInClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Clock used to resolve an HTTP-date `Retry-After`. @default Date.now */
   now?: () => number;
+  /**
+   * Milliseconds left before the caller is cut off (in Lambda: `context.getRemainingTimeInMillis()`).
+   * No in-process wait and no request outlasts it (less END_MARGIN_MS): a 429 whose wait would not
+   * fit is thrown as LinkedInThrottledError and a request that would not fit times out as
+   * LinkedInTransientError, both named and retried by the state machine, instead of the Lambda
+   * timing out (`Lambda.Unknown`, "Task timed out"). @default no limit
+   */
+  remainingMs?: () => number;
 }
+
+/** Time kept back from `remainingMs` for the step's own work after the call (an S3 record, the answer). */
+export const END_MARGIN_MS = 5_000;
 
 /** Upper bound on contract pages, so a server that always claims "more" cannot loop us forever. */
 export const MAX_CONTRACT_PAGES = 100;
@@ -154,6 +165,9 @@ export const MAX_CONTRACT_PAGES = 100;
 const MAX_ERROR_MESSAGE_CHARS = 300;
 
 type Method = 'GET' | 'POST';
+
+/** Network errors raised before a request left: a POST that failed so was certainly not carried out. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 export class LinkedInClient implements LinkedInApi, CrmValidationApi {
   private readonly baseUrl: string;
@@ -165,6 +179,7 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
   private readonly fetch: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  private readonly remainingMs: () => number;
 
   constructor(options: LinkedInClientOptions) {
     if (!URL.canParse(options.baseUrl)) {
@@ -179,6 +194,12 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
     this.fetch = options.fetch ?? globalThis.fetch;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.now = options.now ?? Date.now;
+    this.remainingMs = options.remainingMs ?? (() => Number.POSITIVE_INFINITY);
+  }
+
+  /** Milliseconds this call may still use: the caller's remaining time less the margin. */
+  private budgetMs(): number {
+    return this.remainingMs() - END_MARGIN_MS;
   }
 
   async listContracts(): Promise<Contract[]> {
@@ -323,10 +344,15 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
       }
       if (res.status === 429) {
         const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'), this.now());
+        // The wait and the next request must both end before the caller is cut off.
+        const fits =
+          retryAfterSeconds !== undefined &&
+          retryAfterSeconds * 1000 + Math.min(this.requestTimeoutMs, 1_000) < this.budgetMs();
         if (
           retryAfterSeconds !== undefined &&
           retryAfterSeconds <= this.maxRetryAfterSeconds &&
-          attempt < this.maxThrottleRetries
+          attempt < this.maxThrottleRetries &&
+          fits
         ) {
           logger.debug('LinkedIn throttled, waiting', { method, path: url.pathname, retryAfterSeconds });
           await this.sleep(retryAfterSeconds * 1000);
@@ -339,6 +365,7 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
           retryAfterSeconds,
         );
       }
+      // A 5xx is LinkedIn's answer that the call failed: retried as such (never ambiguous).
       if (res.status >= 500) throw new LinkedInTransientError(answered);
       if (res.status >= 400) throw new LinkedInRequestError(answered, res.status);
       throw new LinkedInResponseError(`${endpoint}: unexpected HTTP status ${res.status}`);
@@ -354,6 +381,7 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
     };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const started = Date.now();
+    const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, this.budgetMs()));
     try {
       const res = await this.fetch(url, {
         method,
@@ -361,7 +389,7 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
         body: body === undefined ? undefined : JSON.stringify(body),
         // The API never redirects; following one would send the token somewhere unexpected.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.requestTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       logger.debug('LinkedIn request', {
         method,
@@ -371,7 +399,7 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
       });
       return res;
     } catch (err) {
-      throw this.transportError(endpoint, err);
+      throw this.transportError(endpoint, err, timeoutMs, method === 'POST');
     }
   }
 
@@ -379,20 +407,29 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
     try {
       return await res.text();
     } catch (err) {
-      throw this.transportError(endpoint, err);
+      // The answer was under way: whatever it said was done.
+      throw this.transportError(endpoint, err, this.requestTimeoutMs, endpoint.startsWith('POST'));
     }
   }
 
   /** A network failure or timeout. The message is built from error names and codes only. */
-  private transportError(endpoint: string, err: unknown): LinkedInTransientError {
+  private transportError(
+    endpoint: string,
+    err: unknown,
+    timeoutMs = this.requestTimeoutMs,
+    post = false,
+  ): LinkedInTransientError {
     if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-      return new LinkedInTransientError(`${endpoint}: no answer within ${this.requestTimeoutMs} ms`);
+      return new LinkedInTransientError(`${endpoint}: no answer within ${timeoutMs} ms`, { ambiguous: post });
     }
     const cause = err instanceof Error ? err.cause : undefined;
     const code =
       (cause instanceof Error && ((cause as NodeJS.ErrnoException).code ?? cause.name)) ||
       (err instanceof Error ? err.name : 'unknown error');
-    return new LinkedInTransientError(`${endpoint}: network error (${code})`);
+    // A connection that was never made carried no request; any other failure may have come after it.
+    return new LinkedInTransientError(`${endpoint}: network error (${code})`, {
+      ambiguous: post && !NOT_SENT_CODES.has(String(code)),
+    });
   }
 }
 

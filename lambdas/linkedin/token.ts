@@ -9,7 +9,7 @@ import { logger, metrics } from '#common/powertools';
 /** Returns the LinkedIn access token to send as `Authorization: Bearer <token>`. */
 export type TokenProvider = () => Promise<string>;
 
-/** The secret's content. The stack creates it as `{"accessToken":"","expiresAt":""}` for a human to fill. */
+/** The secret's content. The stack creates the secret empty, for a human to fill with this JSON. */
 export const TokenSecretSchema = z.object({
   accessToken: z.string().trim().min(1),
   expiresAt: z.iso.datetime({ offset: true }),
@@ -57,7 +57,10 @@ export function secretTokenProvider(opts: {
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
       if (CONFIGURATION_FAILURES.has(name)) {
-        throw new ConfigurationError(`cannot read the LinkedIn token secret ${secretId} (${name})`);
+        // ResourceNotFoundException also means "no value yet": the stack creates the secret empty.
+        throw new ConfigurationError(
+          `cannot read the LinkedIn token secret ${secretId} (${name}): it may have no value yet. ${howToSet}`,
+        );
       }
       // Throttling, 5xx, network: a named error the state machine retries.
       throw new AwsTransientError(`cannot read the LinkedIn token secret ${secretId} (${name || 'error'})`, {

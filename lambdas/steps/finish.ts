@@ -157,6 +157,7 @@ export async function finishRun(
       .join(' and ');
     throw new RunIncompleteError(
       `${what} failed in run ${event.runId}; see ${key} in ${deps.store.location}`,
+      { exported: summary.exported, failed: summary.failed },
     );
   }
   return { runId: event.runId, manifestKey: key, summary };

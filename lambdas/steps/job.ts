@@ -2,11 +2,13 @@
 import { Readable } from 'node:stream';
 import { addDays, daysBetween, dayToMs } from '#common/days';
 import {
+  CreateJobAmbiguousError,
   type ErrorInfo,
   ExportJobFailedError,
   errorInfo,
   InvalidInputError,
   LinkedInResponseError,
+  LinkedInTransientError,
   PollDeadlineExceededError,
 } from '#common/errors';
 import { type ExportItem, type ItemRecord, type ItemStatus, JOB_STATUSES } from '#common/model';
@@ -24,17 +26,38 @@ import type { ItemState } from './state.ts';
  * the state machine routes on `next` and sleeps `waitSeconds` between steps.
  */
 
-/** CreateJob: a new LinkedIn export job for the item's window. */
+/**
+ * CreateJob: a new LinkedIn export job for the item's window. A POST whose outcome is unknown (no
+ * answer, or a socket error after sending; a 5xx is an answer) may have created a job we cannot see: it is re-sent
+ * once per item, in-process; a second unknown outcome fails the item with CreateJobAmbiguousError
+ * (not retried), and `ambiguousCreates` in its record says how many jobs may exist on LinkedIn.
+ */
 export async function createJob(state: ItemState, deps: Deps): Promise<ItemState> {
   const { item } = state;
-  const job = await deps.linkedin.createExportJob(
-    item.dataset,
-    item.contract,
-    dayToMs(item.start),
-    dayToMs(item.end),
-  );
+  const post = () =>
+    deps.linkedin.createExportJob(item.dataset, item.contract, dayToMs(item.start), dayToMs(item.end));
+  let ambiguousCreates = state.ambiguousCreates ?? 0;
+  let job: ExportJob;
+  try {
+    job = await post();
+  } catch (err) {
+    if (!(err instanceof LinkedInTransientError && err.ambiguous)) throw err;
+    ambiguousCreates++;
+    if (ambiguousCreates > MAX_AMBIGUOUS_CREATES) throw ambiguousFailure(state, ambiguousCreates, err);
+    logger.warn('CreateJob: LinkedIn may have created the job without answering; sending it once more', {
+      error: err.message,
+    });
+    try {
+      job = await post();
+    } catch (again) {
+      // Whatever the re-POST met, the first may have created a job: never a third POST for it.
+      const unknown = again instanceof LinkedInTransientError && again.ambiguous;
+      throw ambiguousFailure(state, ambiguousCreates + (unknown ? 1 : 0), errorOf(again));
+    }
+  }
   return {
     ...clearStep(state),
+    ...(ambiguousCreates > 0 && { ambiguousCreates }),
     job: { id: job.id, createdAt: deps.now().toISOString(), polls: 0 },
     jobIds: [...state.jobIds, job.id],
     status: job.status,
@@ -43,6 +66,21 @@ export async function createJob(state: ItemState, deps: Deps): Promise<ItemState
       latencyBoundSeconds(0, deps.settings.poll),
     ),
   };
+}
+
+function errorOf(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Re-sent POSTs of an item whose first answer never came (see `createJob`). */
+export const MAX_AMBIGUOUS_CREATES = 1;
+
+function ambiguousFailure(state: ItemState, ambiguous: number, err: Error): CreateJobAmbiguousError {
+  return new CreateJobAmbiguousError(
+    `creating the job for ${state.item.dataset} ${state.item.contract} ${state.item.start}..${state.item.end} ` +
+      `failed ${ambiguous} time(s) without an answer (last: ${err.message}); LinkedIn may hold up to ${ambiguous} ` +
+      'job(s) for this window that this run cannot see, each taking the lane’s job slot until it ends; not retried so no more are made; the next run exports the window',
+  );
 }
 
 /** CheckJob: reads the job and decides what happens next, as DESIGN.md §2 says for each status. */
@@ -321,6 +359,7 @@ async function writeRecord(
     ...extra,
     jobIds: state.jobIds,
     attempts: state.jobIds.length,
+    ...(state.ambiguousCreates ? { ambiguousCreates: state.ambiguousCreates } : {}),
     ...(state.splitFrom ? { splitFrom: state.splitFrom } : {}),
     finishedAt: deps.now().toISOString(),
   };

@@ -41,6 +41,8 @@ export const ItemStateSchema = z.object({
     })
     .prefault({}),
   jobIds: z.array(z.number().int()).default([]),
+  /** CreateJob POSTs whose outcome is unknown (see CreateJobAmbiguousError); at most one is re-sent. */
+  ambiguousCreates: z.number().int().min(0).optional(),
   job: z
     .object({
       id: z.number().int(),

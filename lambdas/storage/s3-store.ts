@@ -11,6 +11,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { ConfigurationError } from '#common/errors';
+import { storeError } from './aws-errors.ts';
 import type { ObjectChecksum } from './checksum.ts';
 import { uploadStream } from './s3-upload.ts';
 import type { ObjectStore } from './store.ts';
@@ -85,7 +86,7 @@ export class S3ObjectStore implements ObjectStore {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      throw err;
+      throw storeError(err, 'HeadObject', this.describe(key));
     }
   }
 
@@ -97,7 +98,7 @@ export class S3ObjectStore implements ObjectStore {
       return head.Metadata ?? {};
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw storeError(err, 'HeadObject', this.describe(key));
     }
   }
 
@@ -115,7 +116,7 @@ export class S3ObjectStore implements ObjectStore {
       text = (await res.Body?.transformToString('utf8')) ?? '';
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw storeError(err, 'GetObject', this.describe(key));
     }
     try {
       return JSON.parse(text);
@@ -125,14 +126,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putJson(key: string, value: unknown): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.fullKey(key),
-        Body: JSON.stringify(value, null, 2),
-        ContentType: 'application/json',
-      }),
-    );
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.fullKey(key),
+          Body: JSON.stringify(value, null, 2),
+          ContentType: 'application/json',
+        }),
+      );
+    } catch (err) {
+      throw storeError(err, 'PutObject', this.describe(key));
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -140,13 +145,17 @@ export class S3ObjectStore implements ObjectStore {
     const strip = this.prefix ? this.prefix.length + 1 : 0;
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: this.fullKey(prefix),
-          ContinuationToken: token,
-        }),
-      );
+      const page = await this.client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.fullKey(prefix),
+            ContinuationToken: token,
+          }),
+        )
+        .catch((err: unknown) => {
+          throw storeError(err, 'ListObjectsV2', this.describe(`${prefix}*`));
+        });
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(strip));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -170,6 +179,11 @@ export class S3ObjectStore implements ObjectStore {
       body,
       { partSize: PART_SIZE, queueSize: QUEUE_SIZE },
     );
+  }
+
+  /** `s3://bucket/prefix/key`, for error messages. */
+  private describe(key: string): string {
+    return `${this.location}/${key}`;
   }
 
   private fullKey(key: string): string {

@@ -11,6 +11,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { logger } from '#common/powertools';
+import { storeError } from './aws-errors.ts';
 import { crc32Base64, crc32Combine, type ObjectChecksum } from './checksum.ts';
 
 export interface StreamUploadTarget {
@@ -57,19 +58,31 @@ export async function uploadStream(
   let filled = 0;
   let partNumber = 0;
 
+  // Every S3 call of the upload: a transient S3 fault is thrown as AwsTransientError (retried by the
+  // state machine); a failure of the body itself (the download) keeps its own name.
+  const s3 = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      throw storeError(err, operation, `s3://${Bucket}/${Key}`);
+    }
+  };
+
   const sendPart = async (part: Buffer, partNumber: number, checksum: string): Promise<void> => {
     if (uploadId === undefined) throw new Error('multipart upload not created');
-    const result = await client.send(
-      unsignedPayload(
-        new UploadPartCommand({
-          Bucket,
-          Key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: part,
-          ContentLength: part.length,
-          ChecksumCRC32: checksum,
-        }),
+    const result = await s3('UploadPart', () =>
+      client.send(
+        unsignedPayload(
+          new UploadPartCommand({
+            Bucket,
+            Key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: part,
+            ContentLength: part.length,
+            ChecksumCRC32: checksum,
+          }),
+        ),
       ),
     );
     if (!result.ETag) throw new Error(`S3 answered part ${partNumber} of ${Key} without an ETag`);
@@ -82,15 +95,17 @@ export async function uploadStream(
     crc = crc32Combine(crc, partCrc, length);
     bytes += length;
     if (uploadId === undefined) {
-      const created = await client.send(
-        new CreateMultipartUploadCommand({
-          Bucket,
-          Key,
-          ContentType: target.ContentType,
-          Metadata: target.Metadata,
-          ChecksumAlgorithm: 'CRC32',
-          ChecksumType: 'FULL_OBJECT',
-        }),
+      const created = await s3('CreateMultipartUpload', () =>
+        client.send(
+          new CreateMultipartUploadCommand({
+            Bucket,
+            Key,
+            ContentType: target.ContentType,
+            Metadata: target.Metadata,
+            ChecksumAlgorithm: 'CRC32',
+            ChecksumType: 'FULL_OBJECT',
+          }),
+        ),
       );
       if (!created.UploadId) throw new Error(`S3 created no multipart upload for ${Key}`);
       uploadId = created.UploadId;
@@ -129,17 +144,19 @@ export async function uploadStream(
       // The whole body fits in one part: a single PutObject.
       const last = (buffer ?? Buffer.alloc(0)).subarray(0, filled);
       const checksum = crc32Base64(crc32(last));
-      await client.send(
-        unsignedPayload(
-          new PutObjectCommand({
-            Bucket,
-            Key,
-            Body: last,
-            ContentLength: last.length,
-            ContentType: target.ContentType,
-            Metadata: target.Metadata,
-            ChecksumCRC32: checksum,
-          }),
+      await s3('PutObject', () =>
+        client.send(
+          unsignedPayload(
+            new PutObjectCommand({
+              Bucket,
+              Key,
+              Body: last,
+              ContentLength: last.length,
+              ContentType: target.ContentType,
+              Metadata: target.Metadata,
+              ChecksumCRC32: checksum,
+            }),
+          ),
         ),
       );
       return { bytes: last.length, checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: checksum } };
@@ -149,16 +166,18 @@ export async function uploadStream(
     if (failure !== undefined) throw failure;
     parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     const checksum = crc32Base64(crc);
-    const completed = await client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket,
-        Key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: parts },
-        ChecksumCRC32: checksum,
-        ChecksumType: 'FULL_OBJECT',
-        MpuObjectSize: bytes,
-      }),
+    const completed = await s3('CompleteMultipartUpload', () =>
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          ChecksumCRC32: checksum,
+          ChecksumType: 'FULL_OBJECT',
+          MpuObjectSize: bytes,
+        }),
+      ),
     );
     // S3 has checked it already; a store that answers another value is not to be trusted either.
     if (completed.ChecksumCRC32 && completed.ChecksumCRC32 !== checksum) {

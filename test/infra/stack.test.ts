@@ -61,7 +61,7 @@ const functionGrants = (fn: Fn) => grants(stack.functions[fn].role ?? stack.func
 const s3Actions = (g: Map<string, string[]>) => [...g.keys()].filter((a) => a.startsWith('s3:')).sort();
 
 /** A state machine's ASL with CloudFormation references flattened (`<ExportJobXXXX>`). */
-function definition(id: 'ExportRun' | 'ExportJob'): Record<string, unknown> {
+function definition(id: 'ExportRun' | 'ExportJob' | 'ExportCrmJob'): Record<string, unknown> {
   const machine = stack.node.findChild(id);
   const props = resources('AWS::StepFunctions::StateMachine')[logicalId(machine)]?.Properties;
   const [separator, parts] = props.DefinitionString['Fn::Join'] as [string, unknown[]];
@@ -140,14 +140,15 @@ describe('export bucket', () => {
 });
 
 describe('token secret', () => {
-  it('is created with an empty placeholder, explains how to fill it, and is retained', () => {
-    template.hasResource('AWS::SecretsManager::Secret', {
-      DeletionPolicy: 'Retain',
-      Properties: {
-        SecretString: '{"accessToken":"","expiresAt":""}',
-        Description: Match.stringLikeRegexp('put-secret-value'),
-      },
-    });
+  it('is created empty (no value any deploy could write over the token), explains how to fill it, and is retained', () => {
+    const secrets = Object.values(resources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(1);
+    const [secret] = secrets;
+    expect(secret?.DeletionPolicy).toBe('Retain');
+    expect(secret?.Properties.Description).toMatch(/put-secret-value/);
+    // CloudFormation writes a new secret version whenever either property changes in the template.
+    expect(secret?.Properties.SecretString).toBeUndefined();
+    expect(secret?.Properties.GenerateSecretString).toBeUndefined();
   });
 });
 
@@ -227,6 +228,8 @@ describe('least-privilege IAM', () => {
       expect(functionGrants(fn).get('secretsmanager:GetSecretValue')).toEqual(
         LINKEDIN.includes(fn) ? [secretRef] : undefined,
       );
+      // Nothing calls DescribeSecret.
+      expect(functionGrants(fn).get('secretsmanager:DescribeSecret'), fn).toBeUndefined();
     }
   });
 
@@ -271,7 +274,7 @@ describe('least-privilege IAM', () => {
     const job = grants(stack.exportJob.role);
     expect(job.get('states:StartExecution')).toEqual([selfArn]);
     expect(job.get('states:DescribeExecution')).toEqual([
-      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:TestExport-ExportJob*',
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:TestExport-ExportJob:*',
     ]);
     expect(job.get('states:StopExecution')).toEqual(job.get('states:DescribeExecution'));
     for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
@@ -504,4 +507,139 @@ describe('bundled handlers', () => {
     expect(handlers).toHaveLength(11); // six analytics functions and five CRM ones
     // Bundling eleven functions with esbuild takes ~25 s alone and several times that on a loaded machine.
   }, 300_000);
+});
+
+describe('failure semantics on real AWS', () => {
+  const lambdaTasks = () =>
+    // payloadResponseOnly: a Lambda Task's Resource is the function's ARN itself.
+    [
+      ...allStates(definition('ExportRun')),
+      ...allStates(definition('ExportJob')),
+      ...allStates(definition('ExportCrmJob')),
+    ].filter(([, s]) => s.Type === 'Task' && !String(s.Resource).includes(':states:::'));
+  type Retrier = { ErrorEquals: string[]; MaxDelaySeconds?: number; JitterStrategy?: string };
+  type TopicStatement = {
+    Effect: string;
+    Principal?: { Service?: string | string[] };
+    Action: string | string[];
+    Resource: unknown;
+    Condition: Record<string, Record<string, unknown>>;
+  };
+
+  it('lets every alarm action publish: alarm → AlarmActions → topic → its topic policy allows CloudWatch', () => {
+    const alarms = Object.entries(resources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThanOrEqual(3);
+    const policies = Object.values(resources('AWS::SNS::TopicPolicy'));
+    for (const [id, alarm] of alarms) {
+      const actions = alarm.Properties.AlarmActions as { Ref: string }[];
+      expect(actions.length, id).toBeGreaterThan(0);
+      for (const action of actions) {
+        expect(resources('AWS::SNS::Topic')[action.Ref], id).toBeDefined();
+        // A topic with a topic policy has only what that policy allows (SNS's default policy is replaced).
+        const statements = policies
+          .filter((p) => (p.Properties.Topics as { Ref: string }[]).some((t) => t.Ref === action.Ref))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement as TopicStatement[]);
+        expect(statements.length, id).toBeGreaterThan(0);
+        const allows = statements.filter(
+          (s) =>
+            s.Effect === 'Allow' &&
+            [s.Principal?.Service].flat().includes('cloudwatch.amazonaws.com') &&
+            [s.Action].flat().includes('sns:Publish') &&
+            [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(action)),
+        );
+        expect(allows, `${id}: cloudwatch.amazonaws.com may sns:Publish to its topic`).toHaveLength(1);
+        const condition = allows[0]?.Condition ?? {};
+        expect(flattenIntrinsics(condition.StringEquals?.['aws:SourceAccount'])).toBe('<AWS::AccountId>');
+        expect(flattenIntrinsics(condition.ArnLike?.['aws:SourceArn'])).toBe(
+          'arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*',
+        );
+        // The TLS-only Deny must not catch the alarm's own (TLS) publish.
+        for (const deny of statements.filter((s) => s.Effect === 'Deny')) {
+          expect(deny.Condition, id).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+        }
+      }
+    }
+  });
+
+  it('retries Lambda throttling on every Lambda Task of the three state machines, with capped backoff and full jitter', () => {
+    const tasks = lambdaTasks();
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      [
+        'CheckJob',
+        'CopyToS3',
+        'CreateJob',
+        'FinishRun',
+        'PlanRun',
+        'RecordFailure',
+        'CreateCrmJob',
+        'CheckCrmJob',
+        'CopyCrmPart',
+        'CommitCrmExport',
+        'RecordCrmFailure',
+      ].sort(),
+    );
+    for (const [name, state] of tasks) {
+      const retry = (state.Retry ?? []) as Retrier[];
+      const throttled = retry.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+      expect(throttled, name).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number) });
+      // Service exceptions stay retried too (CDK's list).
+      expect(
+        retry.some((r) => r.ErrorEquals.includes('Lambda.ServiceException')),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it('retries AwsTransientError (S3 / Secrets Manager faults) on every Lambda Task, RecordFailure and FinishRun included', () => {
+    for (const [name, state] of lambdaTasks()) {
+      const retry = (state.Retry ?? []) as Retrier[];
+      expect(
+        retry.find((r) => r.ErrorEquals.includes('AwsTransientError')),
+        name,
+      ).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: expect.any(Number) });
+      // Each error is matched by one retrier only: the first would shadow any later one.
+      const errors = retry.flatMap((r) => r.ErrorEquals);
+      expect(new Set(errors).size, name).toBe(errors.length);
+    }
+  });
+
+  it('grants the state machines IAM in its exact forms: the functions (no <fn>:*), execution:<name>:*', () => {
+    for (const role of [stack.exportRun.role, stack.exportJob.role]) {
+      const g = grants(role);
+      expect((g.get('lambda:InvokeFunction') ?? []).length).toBeGreaterThan(0);
+      for (const arn of g.get('lambda:InvokeFunction') ?? []) expect(arn).toMatch(/^<\w+\.Arn>$/);
+      for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
+        // Never a name prefix (`execution:<name>*` also matches <name>-Other's executions).
+        for (const arn of g.get(action) ?? []) expect(arn, action).toMatch(/[:/]\*$/);
+      }
+    }
+  });
+
+  it('bounds both state machines, outer budget above inner: run > item task > item > Lambda step', () => {
+    const run = definition('ExportRun');
+    const job = definition('ExportJob');
+    expect(run.TimeoutSeconds).toEqual(expect.any(Number));
+    expect(job.TimeoutSeconds).toEqual(expect.any(Number));
+    const crmJob = definition('ExportCrmJob');
+    expect(crmJob.TimeoutSeconds).toEqual(expect.any(Number));
+    const childTasks = [...allStates(run), ...allStates(job)].filter(([, s]) =>
+      String(s.Resource).includes(':states:::states:startExecution.sync'),
+    );
+    expect(childTasks.map(([name]) => name).sort()).toEqual(['ExportHalf', 'RunCrmItem', 'RunItem']);
+    for (const [name, state] of childTasks) {
+      const child = name === 'RunCrmItem' ? crmJob : job;
+      // The child execution times out (and says so in its history) before the task waiting for it.
+      expect(state.TimeoutSeconds as number, name).toBeGreaterThan(child.TimeoutSeconds as number);
+      expect(state.TimeoutSeconds as number, name).toBeLessThan(run.TimeoutSeconds as number);
+    }
+    const fns = resources('AWS::Lambda::Function');
+    for (const [name, state] of lambdaTasks()) {
+      const fnId = String(state.Resource).replace(/^<(.*)\.Arn>$/, '$1');
+      const fnTimeout = fns[fnId]?.Properties.Timeout as number;
+      expect(fnTimeout, name).toBeGreaterThan(0);
+      // A Lambda timeout surfaces as the Lambda's error, not as the task's States.Timeout.
+      expect(state.TimeoutSeconds as number, name).toBeGreaterThan(fnTimeout);
+      expect(state.TimeoutSeconds as number, name).toBeLessThan(job.TimeoutSeconds as number);
+    }
+  });
 });

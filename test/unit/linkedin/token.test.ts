@@ -70,13 +70,15 @@ describe('secretTokenProvider', () => {
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
-  it('maps a missing secret to ConfigurationError', async () => {
+  it('maps a missing secret (or one with no value yet: the stack creates it empty) to ConfigurationError saying how to set it', async () => {
     sm.on(GetSecretValueCommand).rejects(
       Object.assign(new Error('nope'), { name: 'ResourceNotFoundException' }),
     );
-    await expect(provider()()).rejects.toThrow(
-      new ConfigurationError(
-        `cannot read the LinkedIn token secret ${SECRET_ID} (ResourceNotFoundException)`,
+    const err = await provider()().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^cannot read the LinkedIn token secret ${SECRET_ID} \\(ResourceNotFoundException\\): it may have no value yet\\. Set it with: aws secretsmanager put-secret-value --secret-id ${SECRET_ID} `,
       ),
     );
   });
