@@ -4,7 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { addLambdaRetries, FunctionInvoke } from './task-defaults.ts';
+import { addLambdaRetries, DOWNLOAD_RETRYABLE, FunctionInvoke, retryLinkedIn } from './task-defaults.ts';
 
 /**
  * ExportCrmJob:  CreateCrmJob → WaitForCrmJob → CheckCrmJob → RouteCrm ─┬─ POLL → WaitForCrmJob
@@ -48,11 +48,6 @@ export const CRM_STEP_TIMEOUTS: Record<keyof CrmWorkflowFunctions, Duration> = {
 /** Upper bound of one CRM item: re-created jobs (hours), the polling deadline, the parts. Never unbounded. */
 export const CRM_ITEM_TIMEOUT = Duration.days(2);
 
-/** AwsTransientError and Lambda throttling are retried by `addLambdaRetries` on every task. */
-const TRANSIENT = ['LinkedInTransientError'];
-const THROTTLED = ['LinkedInThrottledError'];
-const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
-
 function step(
   scope: Construct,
   id: string,
@@ -67,22 +62,7 @@ function step(
     payloadResponseOnly: true,
     retryOnServiceExceptions: true,
   });
-  addLambdaRetries(task)
-    .addRetry({
-      errors: THROTTLED,
-      interval: Duration.seconds(60),
-      backoffRate: 3,
-      maxAttempts: 4,
-      jitterStrategy: sfn.JitterType.FULL,
-    })
-    .addRetry({
-      errors: TRANSIENT,
-      interval: Duration.seconds(15),
-      backoffRate: 2,
-      maxAttempts: 5,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-  return task;
+  return retryLinkedIn(addLambdaRetries(task));
 }
 
 /** The CRM child workflow (DESIGN.md §2, second export family). */

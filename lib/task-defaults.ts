@@ -9,6 +9,11 @@ import type { Construct } from 'constructs';
 export const LAMBDA_THROTTLED = ['Lambda.TooManyRequestsException'];
 /** S3 or Secrets Manager throttling, 5xx or network faults past the SDK's own retries (lambdas/storage/aws-errors.ts). */
 export const AWS_TRANSIENT = ['AwsTransientError'];
+/** LinkedIn 5xx or network faults, and 429s that outlast the client's in-process wait. */
+const LINKEDIN_TRANSIENT = ['LinkedInTransientError'];
+const LINKEDIN_THROTTLED = ['LinkedInThrottledError'];
+/** An expired signed URL (re-read the job) or a cut-off body: the copy starts again. */
+export const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
 
 /**
  * Adds, after CDK's service-exception retrier, a retry on Lambda throttling and one on AwsTransientError,
@@ -30,6 +35,29 @@ export function addLambdaRetries<T extends sfn.TaskStateBase>(task: T): T {
       backoffRate: 2,
       maxAttempts: 6,
       maxDelay: Duration.minutes(2),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+  return task;
+}
+
+/**
+ * LinkedIn calls: a 429 outlasting the client's in-process wait, or a 5xx (LinkedIn's, or Secrets
+ * Manager's while reading the token), is retried with backoff.
+ */
+export function retryLinkedIn<T extends sfn.TaskStateBase>(task: T): T {
+  task
+    .addRetry({
+      errors: LINKEDIN_THROTTLED,
+      interval: Duration.seconds(60),
+      backoffRate: 3,
+      maxAttempts: 4,
+      jitterStrategy: sfn.JitterType.FULL,
+    })
+    .addRetry({
+      errors: LINKEDIN_TRANSIENT,
+      interval: Duration.seconds(15),
+      backoffRate: 2,
+      maxAttempts: 5,
       jitterStrategy: sfn.JitterType.FULL,
     });
   return task;

@@ -10,7 +10,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { buildExportCrmJobDefinition, CRM_ITEM_TIMEOUT, type CrmWorkflowFunctions } from './crm-workflow.ts';
-import { addLambdaRetries, ChildExecution, FunctionInvoke } from './task-defaults.ts';
+import {
+  addLambdaRetries,
+  ChildExecution,
+  DOWNLOAD_RETRYABLE,
+  FunctionInvoke,
+  retryLinkedIn,
+} from './task-defaults.ts';
 
 /**
  * The two state machines of DESIGN.md §2, built once and used twice: by the CDK stack, and by the
@@ -145,9 +151,6 @@ function taskTimeout(step: keyof WorkflowFunctions): sfn.Timeout {
 }
 
 /** Lambda-side errors worth retrying: throttling, 5xx/network, and expired or cut-off downloads. */
-const LINKEDIN_TRANSIENT = ['LinkedInTransientError'];
-const LINKEDIN_THROTTLED = ['LinkedInThrottledError'];
-const DOWNLOAD_RETRYABLE = ['DownloadUrlExpiredError', 'DownloadIncompleteError'];
 
 /**
  * Every step of an ExportJob execution takes the whole item state and returns it updated. (No explicit
@@ -185,29 +188,6 @@ function lambdaStep(
     retryOnServiceExceptions: true,
   });
   return addLambdaRetries(task);
-}
-
-/**
- * LinkedIn calls: a 429 outlasting the client's in-process wait, or a 5xx (LinkedIn's, or Secrets
- * Manager's while reading the token), is retried with backoff.
- */
-function retryLinkedIn<T extends sfn.TaskStateBase>(task: T): T {
-  task
-    .addRetry({
-      errors: LINKEDIN_THROTTLED,
-      interval: Duration.seconds(60),
-      backoffRate: 3,
-      maxAttempts: 4,
-      jitterStrategy: sfn.JitterType.FULL,
-    })
-    .addRetry({
-      errors: LINKEDIN_TRANSIENT,
-      interval: Duration.seconds(15),
-      backoffRate: 2,
-      maxAttempts: 5,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-  return task;
 }
 
 /** The child workflow: one item (contract × dataset × window) from job creation to a whole object in S3. */
