@@ -177,3 +177,22 @@ export function errorInfo(err: unknown): ErrorInfo {
   if (err instanceof Error) return { name: err.name, message: err.message };
   return { name: 'Error', message: String(err) };
 }
+
+/**
+ * The error a Step Functions Catch put at `$.error`: `Cause` is the Lambda's JSON error (`errorType`,
+ * `errorMessage`) or plain text (e.g. States.Timeout). Without one, an `UnknownError` saying `missing`.
+ */
+export function caughtErrorInfo(
+  error: { Error: string; Cause?: string } | undefined,
+  missing: string,
+): ErrorInfo {
+  if (!error) return { name: 'UnknownError', message: missing };
+  let message = error.Cause ?? '';
+  try {
+    const cause = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // Not JSON (e.g. States.Timeout): keep the cause as it is.
+  }
+  return { name: error.Error, message: message || error.Error };
+}

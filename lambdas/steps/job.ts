@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { addDays, daysBetween, dayToMs } from '#common/days';
 import {
   CreateJobAmbiguousError,
-  type ErrorInfo,
+  caughtErrorInfo,
   ExportJobFailedError,
   errorInfo,
   InvalidInputError,
@@ -307,26 +307,11 @@ export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemSta
 
 /** RecordFailure: the item could not be exported; write its FAILED record with the reason. */
 export async function recordFailure(state: ItemState, deps: Deps): Promise<ItemState> {
-  const failure = state.failure ?? caughtError(state.error);
+  const failure =
+    state.failure ??
+    caughtErrorInfo(state.error, 'the item failed without an error (RecordFailure reached directly)');
   await writeRecord(deps, state, 'FAILED', { error: failure });
   return { ...state, failure, result: { status: 'FAILED', key: itemKey(state.item) } };
-}
-
-/** The error a Catch put at `$.error`: `Cause` is the Lambda's JSON error (`errorType`, `errorMessage`). */
-function caughtError(error: ItemState['error']): ErrorInfo {
-  if (!error)
-    return {
-      name: 'UnknownError',
-      message: 'the item failed without an error (RecordFailure reached directly)',
-    };
-  let message = error.Cause ?? '';
-  try {
-    const cause = JSON.parse(message) as { errorMessage?: unknown };
-    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
-  } catch {
-    // Not JSON (e.g. States.Timeout): keep the cause as it is.
-  }
-  return { name: error.Error, message: message || error.Error };
 }
 
 function jobFailed(jobId: number, status: string, detail: string): ExportJobFailedError {

@@ -4,7 +4,7 @@ import { CRM_DATASET, type CrmCursor, CrmCursorSchema, type CrmItem, type CrmIte
 import { addDays, dayToMs, utcDay } from '#common/days';
 import {
   ConfigurationError,
-  type ErrorInfo,
+  caughtErrorInfo,
   ExportJobFailedError,
   errorInfo,
   InvalidInputError,
@@ -293,7 +293,12 @@ export async function commitCrmExport(state: CrmState, deps: Deps): Promise<CrmS
 
 /** RecordCrmFailure: the export failed; its FAILED record names why. The cursor is never touched here. */
 export async function recordCrmFailure(state: CrmState, deps: Deps): Promise<CrmState> {
-  const failure = state.failure ?? caughtError(state.error);
+  const failure =
+    state.failure ??
+    caughtErrorInfo(
+      state.error,
+      'the CRM export failed without an error (RecordCrmFailure reached directly)',
+    );
   await writeRecord(deps, state, 'FAILED', { cursor: 'KEPT', error: failure });
   return {
     ...state,
@@ -316,24 +321,6 @@ async function readJob(state: CrmState, deps: Deps): Promise<CrmValidationJob> {
     }
     throw err;
   }
-}
-
-/** The error a Catch put at `$.error`: `Cause` is the Lambda's JSON error (`errorType`, `errorMessage`). */
-function caughtError(error: CrmState['error']): ErrorInfo {
-  if (!error) {
-    return {
-      name: 'UnknownError',
-      message: 'the CRM export failed without an error (RecordCrmFailure reached directly)',
-    };
-  }
-  let message = error.Cause ?? '';
-  try {
-    const cause = JSON.parse(message) as { errorMessage?: unknown };
-    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
-  } catch {
-    // Not JSON (e.g. States.Timeout): keep the cause as it is.
-  }
-  return { name: error.Error, message: message || error.Error };
 }
 
 function fail(state: CrmState, err: Error): CrmState {
