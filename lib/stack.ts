@@ -43,7 +43,7 @@ import {
 import type { Construct } from 'constructs';
 import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
 import { CRM_DATA_PREFIX, CRM_STATE_PREFIX } from '#storage/crm-keys';
-import { DATA_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
+import { DATA_PREFIX, LEASE_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
@@ -71,6 +71,7 @@ export const METRICS_NAMESPACE = 'SalesNavExport';
 const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 
 type KeyPrefix =
+  | typeof LEASE_PREFIX
   | typeof DATA_PREFIX
   | typeof MANIFEST_PREFIX
   | typeof CRM_DATA_PREFIX
@@ -91,6 +92,8 @@ interface FunctionSpec {
   upload?: KeyPrefix[];
   /** DeleteObject (FinishRun: objects a forced run superseded). */
   remove?: KeyPrefix[];
+  /** Takes or releases item leases (lambdas/storage/lease.ts): Put/Get/DeleteObject on LEASE_PREFIX only. */
+  lease?: boolean;
   memorySize?: number;
 }
 
@@ -108,11 +111,13 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'create-job',
     description: 'Creates a LinkedIn export job for one item.',
     linkedin: true,
+    lease: true,
   },
   checkJob: {
     handler: 'check-job',
     description: 'Reads a LinkedIn export job and decides the next step (poll, copy, recreate, split, fail).',
     linkedin: true,
+    lease: true,
     // Splitting a too-large window skips halves already exported and records them as SKIPPED.
     read: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
@@ -121,6 +126,7 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'copy-to-s3',
     description: 'Streams a finished export from LinkedIn into S3 and records the item.',
     linkedin: true,
+    lease: true,
     upload: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
     memorySize: 1024,
@@ -129,12 +135,14 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'record-failure',
     description: 'Records an item that could not be exported.',
     linkedin: false,
+    lease: true,
     write: [MANIFEST_PREFIX],
   },
   finishRun: {
     handler: 'finish-run',
     description: 'Collects the item records into the run manifest; fails the run if an item failed.',
     linkedin: false,
+    lease: true,
     read: [MANIFEST_PREFIX],
     write: [MANIFEST_PREFIX],
     // A forced run's superseded objects, once the new ones hold their days (lambdas/steps/finish.ts).
@@ -355,6 +363,12 @@ export class SalesNavExportStack extends Stack {
     if (spec.write) allow(['s3:PutObject'], objects(spec.write));
     if (spec.upload) allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
     if (spec.remove) allow(['s3:DeleteObject'], objects(spec.remove));
+    if (spec.lease) {
+      // A conditional delete with an ETag needs s3:GetObject besides s3:DeleteObject (S3 User Guide,
+      // "How to perform conditional deletes"); ListBucket makes a missing lease a 404, not a 403.
+      allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], objects([LEASE_PREFIX]));
+      if (!spec.read) allow(['s3:ListBucket'], [this.bucket.bucketArn]);
+    }
     if (fn.role) {
       acknowledgeWildcardResources(
         fn.role,

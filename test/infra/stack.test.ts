@@ -234,23 +234,36 @@ describe('least-privilege IAM', () => {
   });
 
   it('scopes S3 object access to key prefixes, per function', () => {
+    // Item leases (storage/lease.ts): exactly Put/Get/DeleteObject on manifests/leases/* for the
+    // functions that take or release one; DeleteObject on manifests/ nowhere else.
+    const lease = objects('manifests/leases');
     const expected: Record<Fn, Record<string, string[]>> = {
       planRun: {
         's3:GetObject': [objects('sales-navigator'), objects('state/crm-data-validation')],
         's3:PutObject': [objects('manifests')],
       },
-      createJob: {},
-      checkJob: { 's3:GetObject': [objects('sales-navigator')], 's3:PutObject': [objects('manifests')] },
-      copyToS3: {
-        's3:PutObject': [objects('manifests'), objects('sales-navigator')],
-        's3:AbortMultipartUpload': [objects('sales-navigator')],
+      createJob: { 's3:GetObject': [lease], 's3:PutObject': [lease], 's3:DeleteObject': [lease] },
+      checkJob: {
+        's3:GetObject': [objects('sales-navigator'), lease],
+        's3:PutObject': [objects('manifests'), lease],
+        's3:DeleteObject': [lease],
       },
-      recordFailure: { 's3:PutObject': [objects('manifests')] },
-      // FinishRun alone may delete, and only data objects: those a forced run superseded.
+      copyToS3: {
+        's3:GetObject': [lease],
+        's3:PutObject': [objects('manifests'), objects('sales-navigator'), lease],
+        's3:AbortMultipartUpload': [objects('sales-navigator')],
+        's3:DeleteObject': [lease],
+      },
+      recordFailure: {
+        's3:GetObject': [lease],
+        's3:PutObject': [objects('manifests'), lease],
+        's3:DeleteObject': [lease],
+      },
+      // FinishRun alone may delete data objects: those a forced run superseded.
       finishRun: {
-        's3:GetObject': [objects('manifests')],
-        's3:PutObject': [objects('manifests')],
-        's3:DeleteObject': [objects('sales-navigator')],
+        's3:GetObject': [objects('manifests'), lease],
+        's3:PutObject': [objects('manifests'), lease],
+        's3:DeleteObject': [objects('sales-navigator'), lease],
       },
     };
     for (const fn of ALL) {
