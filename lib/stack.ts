@@ -29,7 +29,7 @@ import {
   ScheduleTargetInput,
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
-import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -67,6 +67,9 @@ import {
 export const SERVICE_NAME = 'salesnav-export';
 /** CloudWatch namespace of the functions' custom metrics (e.g. `TokenExpiresInDays`). */
 export const METRICS_NAMESPACE = 'SalesNavExport';
+
+/** The watchdog lists at most a few pages of executions. */
+const WATCH_RUNS_TIMEOUT = Duration.minutes(1);
 
 const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 
@@ -210,6 +213,8 @@ export class SalesNavExportStack extends Stack {
   readonly exportJob: StateMachine;
   readonly exportCrmJob: StateMachine;
   readonly alarmTopic: Topic;
+  /** WatchRuns: the hourly function behind the RunOverdue alarm. */
+  readonly runWatchdog: ExportFunction;
 
   constructor(scope: Construct, id: string, props: SalesNavExportStackProps) {
     super(scope, id, props);
@@ -260,6 +265,7 @@ export class SalesNavExportStack extends Stack {
 
     const scheduleGroup = this.createSchedule(config);
     this.alarmTopic = this.createAlarms(config, scheduleGroup);
+    this.runWatchdog = this.createRunWatchdog(config, scheduleGroup, this.alarmTopic);
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -453,6 +459,59 @@ export class SalesNavExportStack extends Stack {
       }),
     });
     return group;
+  }
+
+  /**
+   * WatchRuns: AWS/States has no metric of running executions, so an hourly function lists ExportRun's
+   * RUNNING executions and publishes OldestRunningRunHours; RunOverdue fires past `overdueRunHours`.
+   * (Not referenced by any state machine, so its EXPORT_RUN_ARN makes no dependency cycle.)
+   */
+  private createRunWatchdog(config: Config, group: ScheduleGroup, topic: Topic): ExportFunction {
+    const fn = new ExportFunction(this, 'WatchRuns', {
+      entry: `${HANDLERS_DIR}watch-runs.ts`,
+      description: 'Hourly: publishes how long the oldest running ExportRun execution has been running.',
+      timeout: WATCH_RUNS_TIMEOUT,
+      logRetention: config.logRetentionDays,
+      environment: {
+        EXPORT_RUN_ARN: this.exportRun.stateMachineArn,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+      },
+    });
+    // ListExecutions is authorized on the state machine ARN (not on executions).
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:ListExecutions'],
+        resources: [this.exportRun.stateMachineArn],
+      }),
+    );
+    new Schedule(this, 'WatchRunsSchedule', {
+      description: 'Runs WatchRuns every hour (the RunOverdue alarm).',
+      scheduleGroup: group,
+      schedule: ScheduleExpression.rate(Duration.hours(1)),
+      timeWindow: TimeWindow.off(),
+      target: new LambdaInvoke(fn, {
+        input: ScheduleTargetInput.fromObject({}),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(30),
+      }),
+    });
+    new Alarm(this, 'RunOverdueAlarm', {
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'OldestRunningRunHours',
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      threshold: config.overdueRunHours,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: `An ExportRun execution has been running over ${config.overdueRunHours} h (the next daily run is near): see the WatchRuns log for its ARN, and its execution history for the lane it waits on.`,
+    }).addAlarmAction(new SnsAction(topic));
+    return fn;
   }
 
   private createAlarms(config: Config, scheduleGroup: ScheduleGroup): Topic {

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       mapConcurrency: 3000,
       logRetentionDays: 30,
       logLevel: 'INFO',
+      overdueRunHours: 20,
       settings: parseSettings({}),
     } satisfies Config);
   });
@@ -110,6 +111,14 @@ describe('loadConfig', () => {
   it('takes the look-back of the scheduled run from settings (default 7 days)', () => {
     expect(loadConfig({}).settings.lookBackDays).toBe(7);
     expect(loadConfig({ settings: '{"lookBackDays":14}' }).settings.lookBackDays).toBe(14);
+  });
+
+  it('takes overdueRunHours as a whole number of hours below the 21-day run timeout', () => {
+    expect(loadConfig({ overdueRunHours: '30' }).overdueRunHours).toBe(30);
+    for (const bad of ['0', '2.5', '504', 'soon']) {
+      expect(() => loadConfig({ overdueRunHours: bad }), bad).toThrow(/overdueRunHours: /);
+    }
+    expect(loadConfig({ overdueRunHours: '503' }).overdueRunHours).toBe(503);
   });
 
   it('reports every bad key at once, one per line, with where to fix them', () => {

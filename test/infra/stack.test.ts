@@ -153,12 +153,13 @@ describe('token secret', () => {
 });
 
 describe('functions', () => {
-  it('are exactly the six pipeline functions and the five CRM ones: nodejs22.x on arm64, traced, logging to their own log group', () => {
+  it('are exactly the six pipeline functions, the five CRM ones and the run watchdog: nodejs22.x on arm64, traced, logging to their own log group', () => {
     const functions = resources('AWS::Lambda::Function');
     expect(Object.keys(functions).sort()).toEqual(
       [
         ...ALL.map((fn) => logicalId(stack.functions[fn])),
         ...Object.values(stack.crmFunctions).map(logicalId),
+        logicalId(stack.runWatchdog),
       ].sort(),
     );
     for (const fn of Object.values(functions)) {
@@ -654,5 +655,56 @@ describe('failure semantics on real AWS', () => {
       expect(state.TimeoutSeconds as number, name).toBeGreaterThan(fnTimeout);
       expect(state.TimeoutSeconds as number, name).toBeLessThan(job.TimeoutSeconds as number);
     }
+  });
+});
+
+describe('run watchdog (RunOverdue)', () => {
+  const watchdogId = () => logicalId(stack.runWatchdog);
+
+  it('alarms on the topic when the oldest running run is over overdueRunHours (default 20)', () => {
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'OldestRunningRunHours',
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      Namespace: 'SalesNavExport',
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 20,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      AlarmActions: [{ Ref: logicalId(stack.alarmTopic) }],
+    });
+    const other = new SalesNavExportStack(new App(), 'Other', {
+      config: loadConfig({ overdueRunHours: '30' }),
+    });
+    const threshold = Object.values(Template.fromStack(other).findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.MetricName === 'OldestRunningRunHours',
+    )?.Properties.Threshold;
+    expect(threshold).toBe(30);
+  });
+
+  it('runs WatchRuns every hour from the stack schedule group, with the ExportRun ARN', () => {
+    const schedules = Object.values(resources('AWS::Scheduler::Schedule')).filter((s) =>
+      JSON.stringify(s.Properties.Target.Arn).includes(watchdogId()),
+    );
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+    const env = resources('AWS::Lambda::Function')[watchdogId()]?.Properties.Environment.Variables;
+    expect(env.EXPORT_RUN_ARN).toEqual({ Ref: logicalId(stack.exportRun) });
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SalesNavExport');
+    expect(env.BUCKET_NAME).toBeUndefined();
+  });
+
+  it('may only list the executions of ExportRun: states:ListExecutions on its ARN, nothing else', () => {
+    const g = grants(stack.runWatchdog.role ?? stack.runWatchdog);
+    const own = [...g.keys()].filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'));
+    expect(own).toEqual(['states:ListExecutions']);
+    expect(g.get('states:ListExecutions')).toEqual([`<${logicalId(stack.exportRun)}>`]);
   });
 });
