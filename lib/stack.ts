@@ -19,7 +19,8 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -29,7 +30,11 @@ import {
   ScheduleTargetInput,
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import {
+  LambdaInvoke,
+  type ScheduleTargetBaseProps,
+  StepFunctionsStartExecution,
+} from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -67,6 +72,25 @@ import {
 export const SERVICE_NAME = 'salesnav-export';
 /** CloudWatch namespace of the functions' custom metrics (e.g. `TokenExpiresInDays`). */
 export const METRICS_NAMESPACE = 'SalesNavExport';
+
+/**
+ * The schedule target of WatchRuns: lambda:InvokeFunction on the function only. CDK's LambdaInvoke
+ * grants it with grantInvoke, which adds `<fn>:*` (versions and aliases, which nothing publishes).
+ */
+class InvokeFunctionOnly extends LambdaInvoke {
+  constructor(
+    private readonly fn: IFunction,
+    props: ScheduleTargetBaseProps,
+  ) {
+    super(fn, props);
+  }
+
+  protected override addTargetActionToRole(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.fn.functionArn] }),
+    );
+  }
+}
 
 /** The watchdog lists at most a few pages of executions. */
 const WATCH_RUNS_TIMEOUT = Duration.minutes(1);
@@ -491,7 +515,7 @@ export class SalesNavExportStack extends Stack {
       scheduleGroup: group,
       schedule: ScheduleExpression.rate(Duration.hours(1)),
       timeWindow: TimeWindow.off(),
-      target: new LambdaInvoke(fn, {
+      target: new InvokeFunctionOnly(fn, {
         input: ScheduleTargetInput.fromObject({}),
         retryAttempts: 2,
         maxEventAge: Duration.minutes(30),

@@ -676,7 +676,8 @@ describe('run watchdog (RunOverdue)', () => {
       EvaluationPeriods: 1,
       AlarmActions: [{ Ref: logicalId(stack.alarmTopic) }],
     });
-    const other = new SalesNavExportStack(new App(), 'Other', {
+    // Bundling skipped: only the template matters here.
+    const other = new SalesNavExportStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Other', {
       config: loadConfig({ overdueRunHours: '30' }),
     });
     const threshold = Object.values(Template.fromStack(other).findResources('AWS::CloudWatch::Alarm')).find(
@@ -706,5 +707,12 @@ describe('run watchdog (RunOverdue)', () => {
     const own = [...g.keys()].filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'));
     expect(own).toEqual(['states:ListExecutions']);
     expect(g.get('states:ListExecutions')).toEqual([`<${logicalId(stack.exportRun)}>`]);
+    // The schedule may invoke the function itself only (not `<fn>:*`).
+    const invokes = Object.values(resources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+      .filter((st) => JSON.stringify(st.Resource).includes(watchdogId()));
+    expect(invokes).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [watchdogId(), 'Arn'] } },
+    ]);
   });
 });
