@@ -169,7 +169,7 @@ function referenceTimestamps(bytes: Buffer, column: string, window: { start: num
     const m = /^(\d\d)-(\d\d)-(\d{4}) (\d\d):(\d\d):(\d\d)( UTC)?$/.exec(
       Buffer.from(value).toString('latin1'),
     );
-    const [mo, d, , h, mi, s] = (m?.slice(1, 7) ?? []).map(Number) as number[];
+    const [mo = 0, d = 0, , h = 0, mi = 0, s = 0] = (m?.slice(1, 7) ?? []).map(Number);
     if (!m || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) unreadable++;
     else times.push(`${m[3]}-${m[1]}-${m[2]}T${m[4]}:${m[5]}:${m[6]}Z`);
   };
