@@ -1,4 +1,5 @@
 // A Lambda container's dependencies, built once from its environment, and a step wrapped as a handler.
+import { GlueClient } from '@aws-sdk/client-glue';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { ConfigurationError, errorInfo } from '#common/errors';
@@ -8,6 +9,7 @@ import { LinkedInClient } from '#linkedin/client';
 import { secretTokenProvider } from '#linkedin/token';
 import type { Step } from '#steps/define-step';
 import type { Deps } from '#steps/deps';
+import { GlueLakeCatalog } from '#storage/lake-catalog';
 import { createS3Client, S3ObjectStore } from '#storage/s3-store';
 
 let cached: Deps | undefined;
@@ -16,7 +18,8 @@ let remainingMs: () => number = () => Number.POSITIVE_INFINITY;
 
 /**
  * Dependencies of a Lambda container, built once from its environment (set by the stack):
- * EXPORT_SETTINGS, BUCKET_NAME, BUCKET_PREFIX, TOKEN_SECRET_ARN (functions that call LinkedIn).
+ * EXPORT_SETTINGS, BUCKET_NAME, BUCKET_PREFIX, TOKEN_SECRET_ARN (functions that call LinkedIn),
+ * LAKE_DATABASE (FinishRun, when the stack has the Glue tables).
  */
 export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   if (cached) return cached;
@@ -30,9 +33,14 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
         Promise.reject(
           new ConfigurationError('TOKEN_SECRET_ARN is not set: this function may not call LinkedIn'),
         );
+  const store = new S3ObjectStore({ client: createS3Client(), bucket, prefix: env.BUCKET_PREFIX });
+  const database = env.LAKE_DATABASE;
   cached = {
     settings,
-    store: new S3ObjectStore({ client: createS3Client(), bucket, prefix: env.BUCKET_PREFIX }),
+    store,
+    ...(database && {
+      lake: new GlueLakeCatalog({ client: new GlueClient({}), database, dataLocation: store.location }),
+    }),
     linkedin: new LinkedInClient({
       baseUrl: settings.apiBaseUrl,
       getToken,
