@@ -11,9 +11,11 @@ import type { ExportItem } from '#common/model';
  *   manifests/<run id>/lanes.json              the lanes to export, a JSON array (PlanRun; read by the
  *                                              ExportEach Distributed Map's ItemReader)
  *   manifests/<run id>/items/<item id>.json    one record per finished item
+ *   athena-results/                            the Athena workgroup's query results (AWS, lake on)
  */
 export const DATA_PREFIX = 'sales-navigator';
 export const MANIFEST_PREFIX = 'manifests';
+export const ATHENA_RESULTS_PREFIX = 'athena-results';
 
 export function contractId(contractUrn: string): string {
   const id = contractUrn.split(':').at(-1);
