@@ -125,15 +125,13 @@ describe('finishRun with the lake', () => {
   });
 
   it('lets a throttled Glue call fail the step with AwsTransientError (retried; the manifest is already written)', async () => {
-    glue
-      .on(BatchCreatePartitionCommand)
-      .rejects(
-        new GlueServiceException({
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    glue.on(BatchCreatePartitionCommand).rejects(
+      new GlueServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     const deps = await runWith([seat], [rec(seat, 'EXPORTED')]);
 
     await expect(finishRun({ runId: 'run-1' }, deps)).rejects.toBeInstanceOf(AwsTransientError);
