@@ -18,8 +18,7 @@ let remainingMs: () => number = () => Number.POSITIVE_INFINITY;
 
 /**
  * Dependencies of a Lambda container, built once from its environment (set by the stack):
- * EXPORT_SETTINGS, BUCKET_NAME, BUCKET_PREFIX, TOKEN_SECRET_ARN (functions that call LinkedIn),
- * LAKE_DATABASE (FinishRun, when the stack has the Glue tables).
+ * EXPORT_SETTINGS, BUCKET_NAME, BUCKET_PREFIX, TOKEN_SECRET_ARN (functions that call LinkedIn).
  */
 export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   if (cached) return cached;
@@ -33,14 +32,9 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
         Promise.reject(
           new ConfigurationError('TOKEN_SECRET_ARN is not set: this function may not call LinkedIn'),
         );
-  const store = new S3ObjectStore({ client: createS3Client(), bucket, prefix: env.BUCKET_PREFIX });
-  const database = env.LAKE_DATABASE;
   cached = {
     settings,
-    store,
-    ...(database && {
-      lake: new GlueLakeCatalog({ client: new GlueClient({}), database, dataLocation: store.location }),
-    }),
+    store: new S3ObjectStore({ client: createS3Client(), bucket, prefix: env.BUCKET_PREFIX }),
     linkedin: new LinkedInClient({
       baseUrl: settings.apiBaseUrl,
       getToken,
@@ -51,6 +45,30 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
     getToken,
   };
   return cached;
+}
+
+let cachedWithLake: Deps | undefined;
+
+/**
+ * `awsDeps` plus the Glue lake when LAKE_DATABASE is set (FinishRun, stack with `lake: true`).
+ * Only the handler that calls it bundles the Glue client (the SDK is free of side effects, so
+ * esbuild drops it from every other function).
+ */
+export function awsDepsWithLake(env: NodeJS.ProcessEnv = process.env): Deps {
+  if (cachedWithLake) return cachedWithLake;
+  const deps = awsDeps(env);
+  const database = env.LAKE_DATABASE;
+  cachedWithLake = database
+    ? {
+        ...deps,
+        lake: new GlueLakeCatalog({
+          client: new GlueClient({}),
+          database,
+          dataLocation: deps.store.location,
+        }),
+      }
+    : deps;
+  return cachedWithLake;
 }
 
 /**
@@ -64,6 +82,8 @@ export function lambdaHandler<O>(
   record?: (output: O) => void,
   /** Metrics of a failed step (e.g. a run that is incomplete), published before the error is rethrown. */
   recordFailure?: (err: unknown) => void,
+  /** The container's dependencies (default `awsDeps`; FinishRun: `awsDepsWithLake`). */
+  deps: () => Deps = () => awsDeps(),
 ): (event: unknown, context: Context) => Promise<O> {
   return async (event, context) => {
     logger.addContext(context);
@@ -71,7 +91,7 @@ export function lambdaHandler<O>(
       remainingMs = () => context.getRemainingTimeInMillis();
     }
     try {
-      const output = await step.run(event, awsDeps());
+      const output = await step.run(event, deps());
       record?.(output);
       return output;
     } catch (err) {

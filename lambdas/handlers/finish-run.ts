@@ -2,7 +2,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LakeCatalogError, RunIncompleteError } from '#common/errors';
 import { metrics } from '#common/powertools';
-import { lambdaHandler } from '#lambda-runtime';
+import { awsDepsWithLake, lambdaHandler } from '#lambda-runtime';
 import { steps } from '#steps/index';
 
 /** ItemsExported and ItemsFailed, once per run: from the manifest's summary, failed run included. */
@@ -18,4 +18,5 @@ export const handler = lambdaHandler(
     if ((err instanceof RunIncompleteError || err instanceof LakeCatalogError) && err.counts)
       recordCounts(err.counts);
   },
+  () => awsDepsWithLake(),
 );

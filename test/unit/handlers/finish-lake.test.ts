@@ -93,3 +93,27 @@ describe('FinishRun handler with the lake', () => {
     });
   });
 });
+
+describe('bundles', () => {
+  /** The handler bundled as the stack bundles it (ESM, minified, the SDK included). */
+  async function bundle(handler: string): Promise<string> {
+    const { build } = await import('esbuild');
+    const out = await build({
+      entryPoints: [`lambdas/handlers/${handler}.ts`],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      mainFields: ['module', 'main'],
+      minify: true,
+      logLevel: 'silent',
+    });
+    return out.outputFiles[0]?.text ?? '';
+  }
+
+  it('only FinishRun carries the Glue client', async () => {
+    expect(await bundle('finish-run')).toContain('BatchCreatePartition');
+    expect(await bundle('copy-to-s3')).not.toContain('BatchCreatePartition');
+  }, 60_000);
+});
