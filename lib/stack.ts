@@ -1,7 +1,6 @@
 // The SalesNavExport stack: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
 import {
-  ArnFormat,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -14,12 +13,11 @@ import {
   Alarm,
   ComparisonOperator,
   type IMetric,
-  MathExpression,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -31,8 +29,7 @@ import {
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import {
   DefinitionBody,
   type IChainable,
@@ -48,6 +45,7 @@ import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
+import { ExportOperations } from './constructs/operations.ts';
 import {
   buildExportCrmJobDefinition,
   CRM_ITEM_TIMEOUT,
@@ -201,18 +199,26 @@ export class SalesNavExportStack extends Stack {
   readonly exportRun: StateMachine;
   readonly exportJob: StateMachine;
   readonly exportCrmJob: StateMachine;
-  readonly alarmTopic: Topic;
+  readonly alarmTopic: ITopic;
+  /** Alarms, run notifications, dashboard and console links (lib/constructs/operations.ts). */
+  readonly operations: ExportOperations;
+  /** The created bucket's S3 server access-log bucket (none for an imported bucket). */
+  readonly accessLogsBucket?: IBucket;
 
   constructor(scope: Construct, id: string, props: SalesNavExportStackProps) {
     super(scope, id, props);
     const { config } = props;
 
-    this.bucket = config.bucketName
-      ? Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName)
-      : new ExportBucket(this, 'Exports', {
-          retentionDays: config.retentionDays,
-          accessLogRetentionDays: config.logRetentionDays,
-        }).bucket;
+    if (config.bucketName) {
+      this.bucket = Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName);
+    } else {
+      const created = new ExportBucket(this, 'Exports', {
+        retentionDays: config.retentionDays,
+        accessLogRetentionDays: config.logRetentionDays,
+      });
+      this.bucket = created.bucket;
+      this.accessLogsBucket = created.accessLogsBucket;
+    }
     this.tokenSecret = config.tokenSecretArn
       ? Secret.fromSecretCompleteArn(this, 'ImportedTokenSecret', config.tokenSecretArn)
       : this.createTokenSecret();
@@ -251,7 +257,8 @@ export class SalesNavExportStack extends Stack {
     );
 
     const scheduleGroup = this.createSchedule(config);
-    this.alarmTopic = this.createAlarms(config, scheduleGroup);
+    this.operations = this.createAlarms(config, scheduleGroup);
+    this.alarmTopic = this.operations.topic;
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -441,53 +448,29 @@ export class SalesNavExportStack extends Stack {
     return group;
   }
 
-  private createAlarms(config: Config, scheduleGroup: ScheduleGroup): Topic {
-    // Not KMS-encrypted: notifications carry no member data, and CloudWatch alarms cannot publish to a
-    // topic encrypted with the AWS-managed SNS key (a customer-managed key would cost more than it protects).
-    const topic = new Topic(this, 'AlarmTopic', {
-      displayName: `${this.stackName} alarms`,
-      enforceSSL: true,
+  private createAlarms(config: Config, scheduleGroup: ScheduleGroup): ExportOperations {
+    // Id `Default`: the topic, its subscriptions and the alarms keep the logical IDs they had when this
+    // method created them itself (CDK leaves `Default` out of logical IDs), so no upgrade replaces them.
+    const operations = new ExportOperations(this, 'Default', {
+      alarmTopic: config.alarmTopicArn
+        ? Topic.fromTopicArn(this, 'ImportedAlarmTopic', config.alarmTopicArn)
+        : undefined,
+      alarmEmails: config.alarmEmails,
+      exportRun: this.exportRun,
+      exportJob: this.exportJob,
+      exportCrmJob: this.exportCrmJob,
+      functions: { ...this.functions, ...this.crmFunctions },
+      bucket: this.bucket,
+      bucketPrefix: config.bucketPrefix,
+      accessLogsBucket: this.accessLogsBucket,
+      scheduleGroup,
+      metricsNamespace: METRICS_NAMESPACE,
+      serviceName: SERVICE_NAME,
+      maxHoursWithoutSuccess: config.maxHoursWithoutSuccess,
     });
-    if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
-    // enforceSSL creates a topic policy holding only the TLS Deny, and a topic policy replaces SNS's
-    // default one: without this Allow, every alarm action fails with "not authorized to perform:
-    // SNS:Publish … because no resource-based policy allows". Only this account's alarms may publish.
-    topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsOfThisAccount',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: {
-            'aws:SourceArn': this.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    const topic = operations.topic;
 
-    const hour = Duration.hours(1);
     const alarms: Record<string, AlarmSpec> = {
-      RunFailedAlarm: {
-        metric: new MathExpression({
-          expression: 'failed + timedOut + aborted',
-          label: 'ExportRun executions that did not succeed',
-          period: hour,
-          usingMetrics: {
-            failed: this.exportRun.metricFailed({ statistic: 'Sum', period: hour }),
-            timedOut: this.exportRun.metricTimedOut({ statistic: 'Sum', period: hour }),
-            aborted: this.exportRun.metricAborted({ statistic: 'Sum', period: hour }),
-          },
-        }),
-        description:
-          'An ExportRun execution failed, timed out or was aborted: the run manifest (manifests/<run id>.json) lists the failed items and why.',
-      },
       TokenExpiringAlarm: {
         metric: new Metric({
           namespace: METRICS_NAMESPACE,
@@ -500,22 +483,19 @@ export class SalesNavExportStack extends Stack {
         threshold: TOKEN_EXPIRY_WARNING_DAYS,
         description: `The LinkedIn access token expires within ${TOKEN_EXPIRY_WARNING_DAYS} days: renew it and update the token secret.`,
       },
-      ScheduleDroppedAlarm: {
-        metric: scheduleGroup.metricDropped({ statistic: 'Sum', period: hour }),
-        description:
-          'EventBridge Scheduler gave up starting ExportRun: check the schedule role and the state machine.',
-      },
     };
     for (const [id, { metric, description, threshold = 1, comparisonOperator }] of Object.entries(alarms)) {
-      new Alarm(this, id, {
+      const alarm = new Alarm(this, id, {
         metric,
         threshold,
         comparisonOperator: comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
-      }).addAlarmAction(new SnsAction(topic));
+      });
+      alarm.addAlarmAction(new SnsAction(topic));
+      operations.showAlarm(id, alarm);
     }
-    return topic;
+    return operations;
   }
 }
