@@ -414,7 +414,7 @@ export class ExportOperations extends Construct {
     ];
     const outputs: Record<string, [string, string]> = {
       DashboardUrl: [
-        console('cloudwatch', `dashboards/dashboard/${this.dashboard.dashboardName}`),
+        console('cloudwatch', `dashboards/dashboard/${props.dashboardName ?? stack.stackName}`),
         'CloudWatch dashboard: runs, items by status, bytes, rows, durations, token days left, alarms',
       ],
       AlarmsUrl: [
