@@ -322,7 +322,7 @@ function substitute(
   event: Record<string, unknown>,
 ): string {
   const template = flattenIntrinsics(transformer.InputTemplate);
-  const valueOf = (name: string): unknown => {
+  const lookup = (name: string): unknown => {
     const path = transformer.InputPathsMap[name];
     expect(path, `<${name}> has a path`).toBeDefined();
     return (path ?? '$')
@@ -338,7 +338,7 @@ function substitute(
     if (c === '"' && template[i - 1] !== '\\') inString = !inString;
     const match = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(template.slice(i)) : null;
     if (match?.[1] && match[1] in transformer.InputPathsMap) {
-      const value = valueOf(match[1]);
+      const value = lookup(match[1]);
       out += inString ? String(value) : JSON.stringify(value ?? null);
       i += match[0].length - 1;
     } else out += c;
