@@ -158,7 +158,7 @@ export const ConfigSchema = z
       .string()
       .regex(
         /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
-        'must be the ARN of a standard SNS topic (CloudWatch alarms cannot publish to a FIFO topic)',
+        'must be the ARN of a standard SNS topic (a FIFO topic takes no e-mail subscription, and CloudWatch alarms do not publish to one)',
       )
       .optional(),
     /**

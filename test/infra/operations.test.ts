@@ -345,3 +345,32 @@ function substitute(
   }
   return out;
 }
+
+describe('configuration', () => {
+  it('takes several addresses (JSON array or comma-separated), alarmEmail first, each once', () => {
+    expect(loadConfig({ alarmEmails: 'a@example.com, b@example.com' }).alarmEmails).toEqual([
+      'a@example.com',
+      'b@example.com',
+    ]);
+    expect(
+      loadConfig({ alarmEmail: 'b@example.com', alarmEmails: '["a@example.com","b@example.com"]' })
+        .alarmEmails,
+    ).toEqual(['b@example.com', 'a@example.com']);
+    expect(loadConfig({ alarmEmail: 'ops@example.com' })).toMatchObject({
+      alarmEmail: 'ops@example.com',
+      alarmEmails: ['ops@example.com'],
+    });
+    expect(() => loadConfig({ alarmEmails: 'a@example.com,not-an-address' })).toThrow(
+      /alarmEmails\.1: .*email/i,
+    );
+  });
+
+  it('takes an existing standard topic, and refuses a FIFO topic or anything but a topic ARN', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:platform-alarms';
+    expect(loadConfig({ alarmTopicArn: arn }).alarmTopicArn).toBe(arn);
+    expect(() => loadConfig({ alarmTopicArn: `${arn}.fifo` })).toThrow(
+      /alarmTopicArn: must be the ARN of a standard SNS topic \(a FIFO topic takes no e-mail subscription/,
+    );
+    expect(() => loadConfig({ alarmTopicArn: 'platform-alarms' })).toThrow(/alarmTopicArn: /);
+  });
+});
