@@ -87,6 +87,13 @@ export interface ExportOperationsProps {
    */
   readonly maxHoursWithoutSuccess?: number;
   /**
+   * Hours an ExportRun execution may run before RunOverdue fires. The alarm reads
+   * `OldestRunningRunHours`, which a watchdog publishes hourly in the metrics namespace (the stack's
+   * WatchRuns function: lambdas/steps/watch-runs.ts), because AWS/States counts no running executions.
+   * @default - no RunOverdue alarm
+   */
+  readonly overdueRunHours?: number;
+  /**
    * Name of the CloudWatch dashboard.
    * @default - the stack name
    */
@@ -185,6 +192,15 @@ export class ExportOperations extends Construct {
       notifyOk: true,
       description: `No ExportRun execution succeeded in the last ${maxHours} hours (maxHoursWithoutSuccess): the schedule is disabled or dropped, runs keep failing, or a run is still going. ${RUNBOOK}: "No successful run".`,
     });
+    if (props.overdueRunHours !== undefined) {
+      this.addAlarm('RunOverdueAlarm', {
+        metric: custom('OldestRunningRunHours', 'Maximum'),
+        threshold: props.overdueRunHours,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        notifyOk: true,
+        description: `An ExportRun execution has been running over ${props.overdueRunHours} h (overdueRunHours; the next daily run is near): the WatchRuns log names its ARN, its execution history the lane it waits on. ${RUNBOOK}: "A run is overdue".`,
+      });
+    }
     this.addAlarm('ScheduleDroppedAlarm', {
       metric: props.scheduleGroup.metricDropped({ statistic: 'Sum', period: hour }),
       description: `EventBridge Scheduler gave up starting ExportRun: check the schedule role and the state machine, then start the missed run by hand. ${RUNBOOK}: "Rerun a scheduled run".`,
@@ -347,6 +363,9 @@ export class ExportOperations extends Construct {
           run.metricTimedOut({ statistic: 'Sum', period: day, label: 'timed out' }),
           run.metricAborted({ statistic: 'Sum', period: day, label: 'aborted' }),
         ],
+        ...(props.overdueRunHours !== undefined && {
+          right: [custom('OldestRunningRunHours', 'Maximum').with({ label: 'oldest running run (h)' })],
+        }),
         width: 8,
       }),
       new GraphWidget({

@@ -40,6 +40,8 @@ describe('who is told', () => {
       ['RunFailedAlarm2D8E4400', 'AWS::CloudWatch::Alarm'],
       ['TokenExpiringAlarmC13A63E7', 'AWS::CloudWatch::Alarm'],
       ['ScheduleDroppedAlarm7EB31F8D', 'AWS::CloudWatch::Alarm'],
+      // Issue 8's, created by the stack before it moved here (md5 of its path, as CDK names it).
+      ['RunOverdueAlarm60E63FD8', 'AWS::CloudWatch::Alarm'],
     ]) {
       expect(resources(type as string)[id as string], id).toBeDefined();
     }
@@ -106,6 +108,7 @@ describe('alarms', () => {
         'ItemsFailedAlarm',
         'NoSuccessfulRunAlarm',
         'RunFailedAlarm',
+        'RunOverdueAlarm',
         'ScheduleDroppedAlarm',
         'TokenExpiringAlarm',
       ].sort(),
@@ -113,7 +116,9 @@ describe('alarms', () => {
     for (const [id, alarm] of alarms()) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
     }
-    expect(byId('NoSuccessfulRunAlarm')?.OKActions).toEqual([{ Ref: topicId }]);
+    for (const id of ['NoSuccessfulRunAlarm', 'RunOverdueAlarm']) {
+      expect(byId(id)?.OKActions, id).toEqual([{ Ref: topicId }]);
+    }
     // A failed run is not undone an hour later: no "OK" mail for the event-like alarms.
     for (const id of ['RunFailedAlarm', 'ItemsFailedAlarm', 'ScheduleDroppedAlarm']) {
       expect(byId(id)?.OKActions, id).toBeUndefined();
@@ -170,6 +175,24 @@ describe('alarms', () => {
     });
     expect(() => loadConfig({ maxHoursWithoutSuccess: 169 })).toThrow(/maxHoursWithoutSuccess: .*<=168/);
     expect(() => loadConfig({ maxHoursWithoutSuccess: '1' })).toThrow(/maxHoursWithoutSuccess: .*>=2/);
+  });
+});
+
+describe('run overdue', () => {
+  it('RunOverdue: the oldest running run (WatchRuns, hourly) over overdueRunHours, on the dashboard too', () => {
+    const alarm = alarms().find(([id]) => id.startsWith('RunOverdueAlarm'))?.[1].Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'SalesNavExport',
+      MetricName: 'OldestRunningRunHours',
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 20,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const dashboard = Object.values(resources('AWS::CloudWatch::Dashboard'))[0];
+    expect(flattenIntrinsics(dashboard?.Properties.DashboardBody)).toContain('"OldestRunningRunHours"');
   });
 });
 
