@@ -2,8 +2,8 @@
 import { paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 
-/** What the hourly schedule sends (nothing is read from it; anything else is ignored). */
-export const WatchRunsEventSchema = z.object({}).prefault({});
+/** What the hourly schedule sends: `{}` (nothing is read from it; any other event is refused by name). */
+export const WatchRunsEventSchema = z.object({}).strict().prefault({});
 
 export interface WatchRunsDeps {
   sfn: SFNClient;

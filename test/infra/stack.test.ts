@@ -518,7 +518,7 @@ describe('bundled handlers', () => {
         message: expect.stringContaining('received an invalid event'),
       });
     }
-    expect(handlers).toHaveLength(11); // six analytics functions and five CRM ones
+    expect(handlers).toHaveLength(12); // six analytics functions, five CRM ones and WatchRuns
     // Bundling eleven functions with esbuild takes ~25 s alone and several times that on a loaded machine.
   }, 300_000);
 });
