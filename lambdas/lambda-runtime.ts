@@ -2,7 +2,10 @@
 import { GlueClient } from '@aws-sdk/client-glue';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
 import { ConfigurationError, errorInfo } from '#common/errors';
+import { ContractUrnSchema, DatasetSchema, IsoDaySchema } from '#common/model';
 import { logger, metrics } from '#common/powertools';
 import { settingsFromEnv } from '#common/settings';
 import { LinkedInClient } from '#linkedin/client';
@@ -71,6 +74,52 @@ export function awsDepsWithLake(env: NodeJS.ProcessEnv = process.env): Deps {
   return cachedWithLake;
 }
 
+/** A field that is logged only when it is what it should be (anything else is left out, never logged). */
+const safe = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+/**
+ * The parts of a step's event its log lines carry, validated field by field: the run (PlanRun, FinishRun,
+ * every item state), the item (ExportJob and CRM states) and the input's range (PlanRun).
+ */
+const LogKeysEventSchema = z
+  .object({
+    runId: safe(z.string().min(1).max(80)),
+    item: safe(
+      z.object({
+        contract: safe(ContractUrnSchema),
+        dataset: safe(DatasetSchema),
+        start: safe(IsoDaySchema),
+        end: safe(IsoDaySchema),
+        crmInstance: safe(CrmInstanceUrnSchema),
+      }),
+    ),
+    input: safe(z.object({ from: safe(IsoDaySchema), to: safe(IsoDaySchema) })),
+  })
+  .catch({});
+
+/**
+ * The keys every log line of one invocation carries: `runId`, `contract`, `dataset` and `window`
+ * (`<start>_<end>`, as in the S3 key; PlanRun: the input's `from`/`to`), and `crmInstance` for a CRM
+ * export. Only values that pass their schema: never a token, a URL or anything else the event holds.
+ */
+export function invocationLogKeys(event: unknown): Record<string, string> {
+  const { runId, item, input } = LogKeysEventSchema.parse(event);
+  const window =
+    item?.start && item.end
+      ? `${item.start}_${item.end}`
+      : input?.from && input.to
+        ? `${input.from}_${input.to}`
+        : undefined;
+  const keys: Record<string, string | undefined> = {
+    runId,
+    contract: item?.contract,
+    dataset: item?.crmInstance ? CRM_DATASET : item?.dataset,
+    window,
+    crmInstance: item?.crmInstance,
+  };
+  return Object.fromEntries(Object.entries(keys).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
 /**
  * The Lambda entry point of a step: Powertools context, the step itself, metrics from its output
  * (flushed only when there are some: Powertools warns on every empty flush).
@@ -87,6 +136,9 @@ export function lambdaHandler<O>(
 ): (event: unknown, context: Context) => Promise<O> {
   return async (event, context) => {
     logger.addContext(context);
+    // A container serves many invocations: the previous item's keys never stay on this one's lines.
+    logger.resetKeys();
+    logger.appendKeys(invocationLogKeys(event));
     if (typeof context.getRemainingTimeInMillis === 'function') {
       remainingMs = () => context.getRemainingTimeInMillis();
     }

@@ -166,6 +166,31 @@ export const ConfigSchema = z
      */
     alarmEmail: z.email().optional(),
     /**
+     * Addresses subscribed to the alarm topic, as a JSON array or comma-separated; `alarmEmail` is added
+     * to them. Without any address and without `alarmTopicArn`, synth warns that nobody is notified.
+     * @default - none
+     */
+    alarmEmails: listFromContext(z.array(z.email()).max(100)).optional(),
+    /**
+     * ARN of an existing standard SNS topic that receives the alarms and the run-failure notifications
+     * instead of a created one. Its policy must let `cloudwatch.amazonaws.com` publish (README
+     * "Alarms and notifications"); the notifications are published through an IAM role.
+     * @default - a TLS-only topic is created
+     */
+    alarmTopicArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+        'must be the ARN of a standard SNS topic (a FIFO topic takes no e-mail subscription, and CloudWatch alarms do not publish to one)',
+      )
+      .optional(),
+    /**
+     * Hours without a successful ExportRun execution after which the NoSuccessfulRun alarm fires
+     * (2-168: CloudWatch evaluates an alarm over at most 7 days). Raise it with a schedule slower than daily.
+     * @default 30 (a daily run, plus 6 hours for a slow one)
+     */
+    maxHoursWithoutSuccess: fromContext(z.number().int().min(2).max(168)).default(30),
+    /**
      * The RunOverdue alarm fires when an ExportRun execution has been running longer than this many
      * hours (checked hourly by the WatchRuns function): the next daily run is near. Below ExportRun's
      * own timeout (21 days), which ends such a run TIMED_OUT (RunFailed alarm).
@@ -241,6 +266,8 @@ export const ConfigSchema = z
   })
   .transform(({ lagDays, allowedDownloadHosts, crmInstances, settings, ...rest }) => ({
     ...rest,
+    // Every address, `alarmEmail` (the original single-address key) first, each once.
+    alarmEmails: [...new Set([rest.alarmEmail, ...(rest.alarmEmails ?? [])].filter((e) => e !== undefined))],
     settings: {
       ...settings,
       ...(lagDays !== undefined && { lagDays }),

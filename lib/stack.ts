@@ -1,7 +1,6 @@
 // The SalesNavExport stack: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
 import {
-  ArnFormat,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -14,12 +13,11 @@ import {
   Alarm,
   ComparisonOperator,
   type IMetric,
-  MathExpression,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { type IRole, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
@@ -36,8 +34,7 @@ import {
   StepFunctionsStartExecution,
 } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import {
   DefinitionBody,
   type IChainable,
@@ -54,6 +51,7 @@ import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
 import { ExportLake } from './constructs/export-lake.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
+import { ExportOperations } from './constructs/operations.ts';
 import {
   buildExportCrmJobDefinition,
   CRM_ITEM_TIMEOUT,
@@ -237,7 +235,11 @@ export class SalesNavExportStack extends Stack {
   readonly exportRun: StateMachine;
   readonly exportJob: StateMachine;
   readonly exportCrmJob: StateMachine;
-  readonly alarmTopic: Topic;
+  readonly alarmTopic: ITopic;
+  /** Alarms, run notifications, dashboard and console links (lib/constructs/operations.ts). */
+  readonly operations: ExportOperations;
+  /** The created bucket's S3 server access-log bucket (none for an imported bucket). */
+  readonly accessLogsBucket?: IBucket;
   /** WatchRuns: the hourly function behind the RunOverdue alarm. */
   readonly runWatchdog: ExportFunction;
 
@@ -245,12 +247,16 @@ export class SalesNavExportStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
-    this.bucket = config.bucketName
-      ? Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName)
-      : new ExportBucket(this, 'Exports', {
-          retentionDays: config.retentionDays,
-          accessLogRetentionDays: config.logRetentionDays,
-        }).bucket;
+    if (config.bucketName) {
+      this.bucket = Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName);
+    } else {
+      const created = new ExportBucket(this, 'Exports', {
+        retentionDays: config.retentionDays,
+        accessLogRetentionDays: config.logRetentionDays,
+      });
+      this.bucket = created.bucket;
+      this.accessLogsBucket = created.accessLogsBucket;
+    }
     this.tokenSecret = config.tokenSecretArn
       ? Secret.fromSecretCompleteArn(this, 'ImportedTokenSecret', config.tokenSecretArn)
       : this.createTokenSecret();
@@ -289,8 +295,9 @@ export class SalesNavExportStack extends Stack {
     );
 
     const scheduleGroup = this.createSchedule(config);
-    this.alarmTopic = this.createAlarms(config, scheduleGroup);
-    this.runWatchdog = this.createRunWatchdog(config, scheduleGroup, this.alarmTopic);
+    this.runWatchdog = this.createRunWatchdog(config, scheduleGroup);
+    this.operations = this.createAlarms(config, scheduleGroup);
+    this.alarmTopic = this.operations.topic;
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -511,10 +518,11 @@ export class SalesNavExportStack extends Stack {
 
   /**
    * WatchRuns: AWS/States has no metric of running executions, so an hourly function lists ExportRun's
-   * RUNNING executions and publishes OldestRunningRunHours; RunOverdue fires past `overdueRunHours`.
+   * RUNNING executions and publishes OldestRunningRunHours; RunOverdue (ExportOperations) fires past
+   * `overdueRunHours`.
    * (Not referenced by any state machine, so its EXPORT_RUN_ARN makes no dependency cycle.)
    */
-  private createRunWatchdog(config: Config, group: ScheduleGroup, topic: Topic): ExportFunction {
+  private createRunWatchdog(config: Config, group: ScheduleGroup): ExportFunction {
     const fn = new ExportFunction(this, 'WatchRuns', {
       entry: `${HANDLERS_DIR}watch-runs.ts`,
       description: 'Hourly: publishes how long the oldest running ExportRun execution has been running.',
@@ -545,70 +553,33 @@ export class SalesNavExportStack extends Stack {
         maxEventAge: Duration.minutes(30),
       }),
     });
-    new Alarm(this, 'RunOverdueAlarm', {
-      metric: new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: 'OldestRunningRunHours',
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: 'Maximum',
-        period: Duration.hours(1),
-      }),
-      threshold: config.overdueRunHours,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: `An ExportRun execution has been running over ${config.overdueRunHours} h (the next daily run is near): see the WatchRuns log for its ARN, and its execution history for the lane it waits on.`,
-    }).addAlarmAction(new SnsAction(topic));
     return fn;
   }
 
-  private createAlarms(config: Config, scheduleGroup: ScheduleGroup): Topic {
-    // Not KMS-encrypted: notifications carry no member data, and CloudWatch alarms cannot publish to a
-    // topic encrypted with the AWS-managed SNS key (a customer-managed key would cost more than it protects).
-    const topic = new Topic(this, 'AlarmTopic', {
-      displayName: `${this.stackName} alarms`,
-      enforceSSL: true,
+  private createAlarms(config: Config, scheduleGroup: ScheduleGroup): ExportOperations {
+    // Id `Default`: the topic, its subscriptions and the alarms keep the logical IDs they had when this
+    // method created them itself (CDK leaves `Default` out of logical IDs), so no upgrade replaces them.
+    const operations = new ExportOperations(this, 'Default', {
+      alarmTopic: config.alarmTopicArn
+        ? Topic.fromTopicArn(this, 'ImportedAlarmTopic', config.alarmTopicArn)
+        : undefined,
+      alarmEmails: config.alarmEmails,
+      exportRun: this.exportRun,
+      exportJob: this.exportJob,
+      exportCrmJob: this.exportCrmJob,
+      functions: { ...this.functions, ...this.crmFunctions, watchRuns: this.runWatchdog },
+      bucket: this.bucket,
+      bucketPrefix: config.bucketPrefix,
+      accessLogsBucket: this.accessLogsBucket,
+      scheduleGroup,
+      metricsNamespace: METRICS_NAMESPACE,
+      serviceName: SERVICE_NAME,
+      maxHoursWithoutSuccess: config.maxHoursWithoutSuccess,
+      overdueRunHours: config.overdueRunHours,
     });
-    if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
-    // enforceSSL creates a topic policy holding only the TLS Deny, and a topic policy replaces SNS's
-    // default one: without this Allow, every alarm action fails with "not authorized to perform:
-    // SNS:Publish … because no resource-based policy allows". Only this account's alarms may publish.
-    topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsOfThisAccount',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: {
-            'aws:SourceArn': this.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    const topic = operations.topic;
 
-    const hour = Duration.hours(1);
     const alarms: Record<string, AlarmSpec> = {
-      RunFailedAlarm: {
-        metric: new MathExpression({
-          expression: 'failed + timedOut + aborted',
-          label: 'ExportRun executions that did not succeed',
-          period: hour,
-          usingMetrics: {
-            failed: this.exportRun.metricFailed({ statistic: 'Sum', period: hour }),
-            timedOut: this.exportRun.metricTimedOut({ statistic: 'Sum', period: hour }),
-            aborted: this.exportRun.metricAborted({ statistic: 'Sum', period: hour }),
-          },
-        }),
-        description:
-          'An ExportRun execution failed, timed out or was aborted: the run manifest (manifests/<run id>.json) lists the failed items and why.',
-      },
       TokenExpiringAlarm: {
         metric: new Metric({
           namespace: METRICS_NAMESPACE,
@@ -621,22 +592,19 @@ export class SalesNavExportStack extends Stack {
         threshold: TOKEN_EXPIRY_WARNING_DAYS,
         description: `The LinkedIn access token expires within ${TOKEN_EXPIRY_WARNING_DAYS} days: renew it and update the token secret.`,
       },
-      ScheduleDroppedAlarm: {
-        metric: scheduleGroup.metricDropped({ statistic: 'Sum', period: hour }),
-        description:
-          'EventBridge Scheduler gave up starting ExportRun: check the schedule role and the state machine.',
-      },
     };
     for (const [id, { metric, description, threshold = 1, comparisonOperator }] of Object.entries(alarms)) {
-      new Alarm(this, id, {
+      const alarm = new Alarm(this, id, {
         metric,
         threshold,
         comparisonOperator: comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
-      }).addAlarmAction(new SnsAction(topic));
+      });
+      alarm.addAlarmAction(new SnsAction(topic));
+      operations.showAlarm(id, alarm);
     }
-    return topic;
+    return operations;
   }
 }

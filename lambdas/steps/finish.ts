@@ -168,7 +168,8 @@ export async function finishRun(
       .filter(Boolean)
       .join(' and ');
     throw new RunIncompleteError(
-      `${what} failed in run ${event.runId}; see ${key} in ${deps.store.location}` +
+      // The window in the message: it reaches the run notification as the execution's cause.
+      `${what} failed in run ${event.runId}; see ${key} in ${deps.store.location}; window ${plan.window.from} to ${plan.window.to} (exclusive)` +
         (lakeError ? `; also: ${lakeError.message}` : ''),
       { exported: summary.exported, failed: summary.failed },
     );

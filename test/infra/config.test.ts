@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       scheduleExpression: 'cron(0 7 * * ? *)',
       scheduleTimeZone: 'UTC',
       scheduleEnabled: true,
+      alarmEmails: [],
+      maxHoursWithoutSuccess: 30,
       mapConcurrency: 3000,
       logRetentionDays: 30,
       logLevel: 'INFO',

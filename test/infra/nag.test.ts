@@ -10,6 +10,7 @@ const MODES = {
   'imported bucket and secret': {
     bucketName: 'existing-exports',
     tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkedin-token-AbCdEf',
+    alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:platform-alarms',
   },
 };
 

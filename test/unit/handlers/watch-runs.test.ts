@@ -84,4 +84,12 @@ describe('WatchRuns handler', () => {
     await expect(handler({}, context)).rejects.toThrow('Rate exceeded');
     expect(added).not.toHaveBeenCalled();
   });
+  it("refuses an event that is not the schedule's {} by name, before reading Step Functions", async () => {
+    const { handler } = await import('#handlers/watch-runs');
+    await expect(handler({ unexpected: true }, context)).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('received an invalid event'),
+    });
+    expect(sfn.commandCalls(ListExecutionsCommand)).toHaveLength(0);
+  });
 });

@@ -150,7 +150,7 @@ describe('finishRun', () => {
 
     expect(error).toBeInstanceOf(RunIncompleteError);
     expect((error as Error).message).toBe(
-      '2 of 3 item(s) failed in run run-1; see manifests/run-1.json in memory://exports',
+      '2 of 3 item(s) failed in run run-1; see manifests/run-1.json in memory://exports; window 2026-03-08 to 2026-03-09 (exclusive)',
     );
     const manifest = deps.store.json<Manifest>('manifests/run-1.json');
     expect(manifest.summary).toEqual({ planned: 3, exported: 1, skipped: 0, failed: 2, bytes: 10, rows: 1 });
