@@ -62,7 +62,7 @@ const s3Actions = (g: Map<string, string[]>) => [...g.keys()].filter((a) => a.st
 
 /** A state machine's ASL with CloudFormation references flattened (`<ExportJobXXXX>`). */
 function definition(id: 'ExportRun' | 'ExportJob' | 'ExportCrmJob'): Record<string, unknown> {
-  const machine = stack.node.findChild(id);
+  const machine = stack.export.node.findChild(id);
   const props = resources('AWS::StepFunctions::StateMachine')[logicalId(machine)]?.Properties;
   const [separator, parts] = props.DefinitionString['Fn::Join'] as [string, unknown[]];
   return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : flattenIntrinsics(p))).join(separator));
@@ -102,7 +102,7 @@ describe('export bucket', () => {
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: {
         DestinationBucketName: {
-          Ref: logicalId(stack.node.findChild('Exports').node.findChild('AccessLogs')),
+          Ref: logicalId(stack.export.node.findChild('Exports').node.findChild('AccessLogs')),
         },
       },
       LifecycleConfiguration: {
