@@ -78,7 +78,7 @@ for (const file of files(TYPES).filter((f) => f.endsWith('.d.ts'))) {
   const source = readFileSync(file, 'utf8');
   const rewritten = source.replace(
     /(from\s+|import\()(['"])([^'"]+)\2/g,
-    (whole, lead, quote, specifier: string) => {
+    (_whole, lead, quote, specifier: string) => {
       let target = specifier;
       if (specifier.startsWith('#')) {
         const resolved = resolveAlias(specifier);

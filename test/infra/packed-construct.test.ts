@@ -84,7 +84,7 @@ beforeAll(() => {
   outdir = join(work, 'cdk.out');
   printed = JSON.parse(execFileSync(process.execPath, ['app.js', outdir], { cwd: app, encoding: 'utf8' }));
   template = JSON.parse(readFileSync(join(outdir, 'Consumer.template.json'), 'utf8'));
-}, 240_000);
+}, 400_000);
 
 describe('the packed construct', () => {
   it('ships JavaScript, declarations and the Lambda bundles, with no #alias import and no TypeScript source', () => {
