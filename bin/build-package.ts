@@ -92,4 +92,4 @@ for (const file of files(TYPES).filter((f) => f.endsWith('.d.ts'))) {
   );
   if (rewritten !== source) writeFileSync(file, rewritten);
 }
-process.stdout.write(`built ${relative(ROOT, DIST)}/: index.js, ${handlers.length} handler bundles, types\n`);
+process.stderr.write(`built ${relative(ROOT, DIST)}/: index.js, ${handlers.length} handler bundles, types\n`);

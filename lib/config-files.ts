@@ -86,6 +86,5 @@ export function describeEnvironment({ env, config, sources }: AppEnvironment): s
       value === undefined ? '-' : typeof value === 'string' && value !== '' ? value : JSON.stringify(value);
     return `  ${key.padEnd(22)} ${shown}  (${sources[key]})`;
   });
-  const settings = `  ${'settings (resolved)'.padEnd(22)} ${JSON.stringify(config.settings)}`;
-  return [`${config.stackName}${env ? ` (env ${env})` : ''}:`, ...lines, settings].join('\n');
+  return [`${config.stackName}${env ? ` (env ${env})` : ''}:`, ...lines].join('\n');
 }
