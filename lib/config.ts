@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CrmSettingsSchema, SettingsSchema } from '#common/settings';
 import { EXPORT_DEFAULTS } from './construct-defaults.ts';
 import { scheduleExpressionProblem } from './schedule-expression.ts';
-import { MAX_MAP_CONCURRENCY } from './workflow.ts';
+import { EXPORT_RUN_TIMEOUT, MAX_MAP_CONCURRENCY } from './workflow.ts';
 
 /**
  * `-c key=value` always delivers a string, while cdk.json may hold the real type. Strings that
@@ -202,6 +202,19 @@ export const ConfigSchema = z
      * @default - no subscription; the topic still exists for other subscribers
      */
     alarmEmail: z.email().optional(),
+    /**
+     * The RunOverdue alarm fires when an ExportRun execution has been running longer than this many
+     * hours (checked hourly by the WatchRuns function): the next daily run is near. Below ExportRun's
+     * own timeout (21 days), which ends such a run TIMED_OUT (RunFailed alarm).
+     * @default 20
+     */
+    overdueRunHours: fromContext(
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(EXPORT_RUN_TIMEOUT.toHours() - 1),
+    ).default(EXPORT_DEFAULTS.overdueRunHours),
     /**
      * Lanes (contract × dataset) exported at the same time by one run: the MaxConcurrency of the
      * ExportEach Distributed Map (at most 10,000, Step Functions' limit). Each lane runs its windows

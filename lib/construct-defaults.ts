@@ -22,6 +22,8 @@ export const EXPORT_DEFAULTS = {
   scheduleEnabled: true,
   mapConcurrency: DEFAULT_MAP_CONCURRENCY,
   bucketPrefix: '',
+  /** RunOverdue fires when an ExportRun has been running this long (the next daily run is near). */
+  overdueRunHours: 20,
 } as const;
 
 /**

@@ -20,9 +20,9 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -32,7 +32,11 @@ import {
   ScheduleTargetInput,
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
-import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import {
+  LambdaInvoke,
+  type ScheduleTargetBaseProps,
+  StepFunctionsStartExecution,
+} from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -47,7 +51,7 @@ import { Construct } from 'constructs';
 import { type Settings, type SettingsInput, SettingsSchema } from '#common/settings';
 import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
 import { CRM_DATA_PREFIX, CRM_STATE_PREFIX } from '#storage/crm-keys';
-import { DATA_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
+import { DATA_PREFIX, LEASE_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import { EXPORT_DEFAULTS } from './construct-defaults.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { exportFunction } from './constructs/export-function.ts';
@@ -72,6 +76,28 @@ export const SERVICE_NAME = 'salesnav-export';
 /** CloudWatch namespace of the functions' custom metrics (e.g. `TokenExpiresInDays`). */
 export const METRICS_NAMESPACE = 'SalesNavExport';
 
+/**
+ * The schedule target of WatchRuns: lambda:InvokeFunction on the function only. CDK's LambdaInvoke
+ * grants it with grantInvoke, which adds `<fn>:*` (versions and aliases, which nothing publishes).
+ */
+class InvokeFunctionOnly extends LambdaInvoke {
+  constructor(
+    private readonly fn: IFunction,
+    props: ScheduleTargetBaseProps,
+  ) {
+    super(fn, props);
+  }
+
+  protected override addTargetActionToRole(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.fn.functionArn] }),
+    );
+  }
+}
+
+/** The watchdog lists at most a few pages of executions. */
+const WATCH_RUNS_TIMEOUT = Duration.minutes(1);
+
 /** The handler sources, bundled at synthesis when the construct runs from this repository. */
 const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 /**
@@ -82,6 +108,7 @@ const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.u
 const PREBUILT_HANDLERS_DIR = fileURLToPath(new URL('./lambda-assets/', import.meta.url));
 
 type KeyPrefix =
+  | typeof LEASE_PREFIX
   | typeof DATA_PREFIX
   | typeof MANIFEST_PREFIX
   | typeof CRM_DATA_PREFIX
@@ -102,6 +129,8 @@ interface FunctionSpec {
   upload?: KeyPrefix[];
   /** DeleteObject (FinishRun: objects a forced run superseded). */
   remove?: KeyPrefix[];
+  /** Takes or releases item leases (lambdas/storage/lease.ts): Put/Get/DeleteObject on LEASE_PREFIX only. */
+  lease?: boolean;
   memorySize?: number;
 }
 
@@ -119,11 +148,13 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'create-job',
     description: 'Creates a LinkedIn export job for one item.',
     linkedin: true,
+    lease: true,
   },
   checkJob: {
     handler: 'check-job',
     description: 'Reads a LinkedIn export job and decides the next step (poll, copy, recreate, split, fail).',
     linkedin: true,
+    lease: true,
     // Splitting a too-large window skips halves already exported and records them as SKIPPED.
     read: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
@@ -132,6 +163,7 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'copy-to-s3',
     description: 'Streams a finished export from LinkedIn into S3 and records the item.',
     linkedin: true,
+    lease: true,
     upload: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
     memorySize: 1024,
@@ -140,12 +172,14 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'record-failure',
     description: 'Records an item that could not be exported.',
     linkedin: false,
+    lease: true,
     write: [MANIFEST_PREFIX],
   },
   finishRun: {
     handler: 'finish-run',
     description: 'Collects the item records into the run manifest; fails the run if an item failed.',
     linkedin: false,
+    lease: true,
     read: [MANIFEST_PREFIX],
     write: [MANIFEST_PREFIX],
     // A forced run's superseded objects, once the new ones hold their days (lambdas/steps/finish.ts).
@@ -273,6 +307,12 @@ export interface SalesNavigatorExportProps {
    */
   readonly mapConcurrency?: number;
   /**
+   * The RunOverdue alarm fires when an ExportRun execution has been running longer than this many hours
+   * (checked hourly by the WatchRuns function); below ExportRun's own timeout (21 days).
+   * @default 20
+   */
+  readonly overdueRunHours?: number;
+  /**
    * Retention of the functions' and state machines' log groups and of S3 server access logs; never infinite.
    * @default RetentionDays.ONE_MONTH
    */
@@ -329,10 +369,12 @@ export class SalesNavigatorExport extends Construct {
   readonly alarmTopic: ITopic;
   readonly scheduleGroup: ScheduleGroup;
   readonly schedule: Schedule;
-  /** The alarms, by id (RunFailedAlarm, TokenExpiringAlarm, ScheduleDroppedAlarm). */
+  /** The alarms, by id (RunFailedAlarm, TokenExpiringAlarm, ScheduleDroppedAlarm, RunOverdueAlarm). */
   readonly alarms: Record<string, Alarm>;
   /** Prefix of the physical names (see `namePrefix`). */
   readonly namePrefix: string;
+  /** WatchRuns: the hourly function behind the RunOverdue alarm. */
+  readonly runWatchdog: LambdaFunction;
 
   private readonly props: Resolved;
 
@@ -394,6 +436,10 @@ export class SalesNavigatorExport extends Construct {
       this.alarmTopic.addSubscription(new EmailSubscription(email));
     }
     this.alarms = this.createAlarms(this.alarmTopic, this.scheduleGroup);
+    [this.runWatchdog, this.alarms.RunOverdueAlarm] = this.createRunWatchdog(
+      this.scheduleGroup,
+      this.alarmTopic,
+    );
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -518,9 +564,15 @@ export class SalesNavigatorExport extends Construct {
     if (spec.write) allow(['s3:PutObject'], objects(spec.write));
     if (spec.upload) allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
     if (spec.remove) allow(['s3:DeleteObject'], objects(spec.remove));
+    if (spec.lease) {
+      // A conditional delete with an ETag needs s3:GetObject besides s3:DeleteObject (S3 User Guide,
+      // "How to perform conditional deletes"); ListBucket makes a missing lease a 404, not a 403.
+      allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], objects([LEASE_PREFIX]));
+      if (!spec.read) allow(['s3:ListBucket'], [this.bucket.bucketArn]);
+    }
     const key = this.props.encryptionKey;
     if (key) {
-      const writes = Boolean(spec.write || spec.upload);
+      const writes = Boolean(spec.write || spec.upload || spec.lease);
       if (writes) allow(['kms:GenerateDataKey', 'kms:Decrypt'], [key.keyArn]);
       else if (spec.read) allow(['kms:Decrypt'], [key.keyArn]);
     }
@@ -608,6 +660,65 @@ export class SalesNavigatorExport extends Construct {
       }),
     });
     return [group, schedule];
+  }
+
+  /**
+   * WatchRuns: AWS/States has no metric of running executions, so an hourly function lists ExportRun's
+   * RUNNING executions and publishes OldestRunningRunHours; RunOverdue fires past `overdueRunHours`.
+   * (Not referenced by any state machine, so its EXPORT_RUN_ARN makes no dependency cycle.)
+   */
+  private createRunWatchdog(group: ScheduleGroup, topic: ITopic): [LambdaFunction, Alarm] {
+    const config = this.props;
+    const fn = exportFunction(this, 'WatchRuns', {
+      entry: `${HANDLERS_DIR}watch-runs.ts`,
+      prebuilt: `${PREBUILT_HANDLERS_DIR}watch-runs`,
+      description: 'Hourly: publishes how long the oldest running ExportRun execution has been running.',
+      timeout: WATCH_RUNS_TIMEOUT,
+      logRetention: config.logRetention,
+      vpc: config.vpc,
+      vpcSubnets: config.vpc ? config.vpcSubnets : undefined,
+      securityGroups: config.vpc ? config.securityGroups : undefined,
+      environment: {
+        EXPORT_RUN_ARN: this.exportRun.stateMachineArn,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+      },
+    });
+    // ListExecutions is authorized on the state machine ARN (not on executions).
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:ListExecutions'],
+        resources: [this.exportRun.stateMachineArn],
+      }),
+    );
+    new Schedule(this, 'WatchRunsSchedule', {
+      description: 'Runs WatchRuns every hour (the RunOverdue alarm).',
+      scheduleGroup: group,
+      schedule: ScheduleExpression.rate(Duration.hours(1)),
+      timeWindow: TimeWindow.off(),
+      target: new InvokeFunctionOnly(fn, {
+        input: ScheduleTargetInput.fromObject({}),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(30),
+      }),
+    });
+    const alarm = new Alarm(this, 'RunOverdueAlarm', {
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'OldestRunningRunHours',
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      threshold: config.overdueRunHours,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: `An ExportRun execution has been running over ${config.overdueRunHours} h (the next daily run is near): see the WatchRuns log for its ARN, and its execution history for the lane it waits on.`,
+    });
+    alarm.addAlarmAction(new SnsAction(topic));
+    return [fn, alarm];
   }
 
   private createAlarmTopic(): Topic {
@@ -706,6 +817,7 @@ type Resolved = SalesNavigatorExportProps & {
   readonly scheduleTimeZone: string;
   readonly scheduleEnabled: boolean;
   readonly mapConcurrency: number;
+  readonly overdueRunHours: number;
 };
 
 /**
@@ -738,5 +850,6 @@ function resolveProps(props: SalesNavigatorExportProps): Resolved {
     scheduleTimeZone: props.scheduleTimeZone ?? EXPORT_DEFAULTS.scheduleTimeZone,
     scheduleEnabled: props.scheduleEnabled ?? EXPORT_DEFAULTS.scheduleEnabled,
     mapConcurrency: props.mapConcurrency ?? EXPORT_DEFAULTS.mapConcurrency,
+    overdueRunHours: props.overdueRunHours ?? EXPORT_DEFAULTS.overdueRunHours,
   };
 }

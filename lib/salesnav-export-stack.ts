@@ -52,6 +52,9 @@ export class SalesNavExportStack extends Stack {
   get alarmTopic() {
     return this.export.alarmTopic;
   }
+  get runWatchdog() {
+    return this.export.runWatchdog;
+  }
 }
 
 /** The construct props of a parsed config: imported resources are looked up by the ARN or name it gives. */
@@ -82,6 +85,7 @@ export function configToProps(scope: Construct, config: Config): SalesNavigatorE
     scheduleTimeZone: config.scheduleTimeZone,
     scheduleEnabled: config.scheduleEnabled,
     mapConcurrency: config.mapConcurrency,
+    overdueRunHours: config.overdueRunHours,
     logRetention: config.logRetentionDays,
     logLevel: config.logLevel,
     vpc,

@@ -81,7 +81,7 @@ describe('SalesNavigatorExport with its defaults', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2);
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2); // the daily run and the hourly WatchRuns
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
@@ -106,9 +106,11 @@ describe('SalesNavigatorExport with its defaults', () => {
     const construct = stack.node.findChild('SalesNav') as SalesNavigatorExport;
     expect(Object.keys(construct.alarms).sort()).toEqual([
       'RunFailedAlarm',
+      'RunOverdueAlarm',
       'ScheduleDroppedAlarm',
       'TokenExpiringAlarm',
     ]);
+    expect(construct.runWatchdog).toBeDefined();
     expect(construct.accessLogsBucket).toBeDefined();
     expect(Object.keys(construct.functions)).toHaveLength(6);
     expect(Object.keys(construct.crmFunctions)).toHaveLength(5);
@@ -136,15 +138,16 @@ describe('SalesNavigatorExport into an existing SSE-KMS bucket, secret and topic
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([TOPIC_ARN]);
   });
 
   it('lets the writers generate data keys and the readers decrypt with the bucket key, and nothing else', () => {
     const g = grants(template);
     expect(g.get('kms:GenerateDataKey')?.every((r) => r === KEY_ARN)).toBe(true);
-    // PlanRun, CheckJob, CopyToS3, RecordFailure, FinishRun write; the CRM copy, commit and failure too.
-    expect(g.get('kms:GenerateDataKey')).toHaveLength(8);
+    // PlanRun, CheckJob, CopyToS3, RecordFailure, FinishRun write, CreateJob writes its item lease; the
+    // CRM copy, commit and failure write too.
+    expect(g.get('kms:GenerateDataKey')).toHaveLength(9);
     expect(new Set(g.get('kms:Decrypt'))).toEqual(new Set([KEY_ARN, SECRET_KEY_ARN]));
   });
 
@@ -219,7 +222,7 @@ describe('SalesNavigatorExport with a key for its bucket, a VPC and tags', () =>
 
   it('runs every function in the VPC private subnets with a security group', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(11);
+    expect(functions).toHaveLength(12); // eleven steps and the WatchRuns watchdog
     for (const fn of functions) {
       expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(2);
       expect(fn.Properties.VpcConfig.SecurityGroupIds).toHaveLength(1);

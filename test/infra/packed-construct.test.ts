@@ -109,14 +109,14 @@ describe('the packed construct', () => {
 
   it('synthesizes in the consumer app, with its resources and its props applied', () => {
     const count = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type).length;
-    expect(count('AWS::Lambda::Function')).toBe(11);
+    expect(count('AWS::Lambda::Function')).toBe(12); // eleven steps and the WatchRuns watchdog
     expect(count('AWS::StepFunctions::StateMachine')).toBe(3);
     expect(count('AWS::S3::Bucket')).toBe(2);
     expect(count('AWS::SecretsManager::Secret')).toBe(1);
-    expect(count('AWS::Scheduler::Schedule')).toBe(1);
+    expect(count('AWS::Scheduler::Schedule')).toBe(2);
     expect(printed).toEqual({
       namePrefix: 'Consumer-SalesNav',
-      alarms: ['RunFailedAlarm', 'TokenExpiringAlarm', 'ScheduleDroppedAlarm'],
+      alarms: ['RunFailedAlarm', 'TokenExpiringAlarm', 'ScheduleDroppedAlarm', 'RunOverdueAlarm'],
     });
     const bucket = Object.values(template.Resources).find(
       (r) => r.Type === 'AWS::S3::Bucket' && JSON.stringify(r.Properties).includes('ExpireExports'),
@@ -129,7 +129,7 @@ describe('the packed construct', () => {
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     for (const fn of functions) expect(fn.Properties.Handler).toBe('index.handler');
     const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.'));
-    expect(assets).toHaveLength(11);
+    expect(assets).toHaveLength(12);
     const bundled = readFileSync(join(pkg, 'dist/lambda-assets/copy-to-s3/index.mjs'));
     expect(assets.some((a) => readFileSync(join(outdir, a, 'index.mjs')).equals(bundled))).toBe(true);
   });
