@@ -24,6 +24,10 @@ export const EXPORT_DEFAULTS = {
   bucketPrefix: '',
   /** RunOverdue fires when an ExportRun has been running this long (the next daily run is near). */
   overdueRunHours: 20,
+  /** The Glue/Athena lake is created. */
+  lake: true,
+  /** One Athena query scans at most 10 GiB (about $0.05). */
+  athenaScanLimitGb: 10,
 } as const;
 
 /**

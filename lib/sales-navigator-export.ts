@@ -55,6 +55,7 @@ import { DATA_PREFIX, LEASE_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import { EXPORT_DEFAULTS } from './construct-defaults.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { exportFunction } from './constructs/export-function.ts';
+import { ExportLake, lakeDatabaseName } from './constructs/export-lake.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
 import {
   buildExportCrmJobDefinition,
@@ -307,6 +308,22 @@ export interface SalesNavigatorExportProps {
    */
   readonly mapConcurrency?: number;
   /**
+   * Create the query-ready lake: a Glue database with a table and a view per dataset, an Athena workgroup,
+   * and FinishRun registering each run's partitions.
+   * @default true
+   */
+  readonly lake?: boolean;
+  /**
+   * Name of the lake's Glue database (lower-case letters, digits and `_`).
+   * @default - `namePrefix` in snake case (`SalesNavExport` → `sales_nav_export`)
+   */
+  readonly glueDatabaseName?: string;
+  /**
+   * The lake's Athena workgroup cancels a query scanning more than this many GiB.
+   * @default 10
+   */
+  readonly athenaScanLimitGb?: number;
+  /**
    * The RunOverdue alarm fires when an ExportRun execution has been running longer than this many hours
    * (checked hourly by the WatchRuns function); below ExportRun's own timeout (21 days).
    * @default 20
@@ -459,7 +476,33 @@ export class SalesNavigatorExport extends Construct {
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });
     }
+    if (config.lake) this.createLake();
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+  }
+
+  /** The Glue tables and views and the Athena workgroup; FinishRun registers each run's partitions. */
+  private createLake(): void {
+    const config = this.props;
+    const lake = new ExportLake(this, 'Lake', {
+      bucket: this.bucket,
+      bucketPrefix: config.bucketPrefix,
+      // Named after the construct: several pipelines in one account get their own database and workgroup.
+      databaseName: config.glueDatabaseName ?? lakeDatabaseName(this.namePrefix),
+      workGroupName: this.namePrefix,
+      bytesScannedCutoffPerQuery: config.athenaScanLimitGb * 1024 ** 3,
+    });
+    // The function that registers the partitions.
+    const finishRun = this.functions.finishRun;
+    finishRun.addEnvironment('LAKE_DATABASE', lake.databaseName);
+    lake.grantRegisterPartitions(finishRun);
+    new CfnOutput(this, 'LakeDatabase', {
+      value: lake.databaseName,
+      description: 'Glue database of the export tables and views (README "Query your data")',
+    });
+    new CfnOutput(this, 'LakeWorkGroup', {
+      value: lake.workGroupName,
+      description: 'Athena workgroup to query the views in (aws athena start-query-execution --work-group)',
+    });
   }
 
   private createTokenSecret(): Secret {
@@ -818,6 +861,8 @@ type Resolved = SalesNavigatorExportProps & {
   readonly scheduleEnabled: boolean;
   readonly mapConcurrency: number;
   readonly overdueRunHours: number;
+  readonly lake: boolean;
+  readonly athenaScanLimitGb: number;
 };
 
 /**
@@ -851,5 +896,7 @@ function resolveProps(props: SalesNavigatorExportProps): Resolved {
     scheduleEnabled: props.scheduleEnabled ?? EXPORT_DEFAULTS.scheduleEnabled,
     mapConcurrency: props.mapConcurrency ?? EXPORT_DEFAULTS.mapConcurrency,
     overdueRunHours: props.overdueRunHours ?? EXPORT_DEFAULTS.overdueRunHours,
+    lake: props.lake ?? EXPORT_DEFAULTS.lake,
+    athenaScanLimitGb: props.athenaScanLimitGb ?? EXPORT_DEFAULTS.athenaScanLimitGb,
   };
 }

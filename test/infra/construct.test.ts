@@ -252,19 +252,20 @@ describe('two pipelines in one account', () => {
     const shared = new Stack(app, 'Shared', { env: ENV });
     new SalesNavigatorExport(shared, 'TeamA');
     new SalesNavigatorExport(shared, 'TeamB');
+    // A physical name clashes only with another of the same resource type (an Athena workgroup and a
+    // schedule group may share one).
     const names = [dev, prod, shared].flatMap((stack) =>
       Object.values(
         Template.fromStack(stack).toJSON().Resources as Record<
           string,
-          { Properties?: Record<string, unknown> }
+          { Type: string; Properties?: Record<string, unknown> }
         >,
-      )
-        .flatMap((r) =>
-          ['StateMachineName', 'Name', 'LogGroupName', 'AlarmName', 'TopicName'].map(
-            (k) => r.Properties?.[k],
-          ),
-        )
-        .filter((n): n is string => typeof n === 'string'),
+      ).flatMap((r) =>
+        ['StateMachineName', 'Name', 'LogGroupName', 'AlarmName', 'TopicName']
+          .map((k) => r.Properties?.[k])
+          .filter((n): n is string => typeof n === 'string')
+          .map((n) => `${r.Type} ${n}`),
+      ),
     );
     expect(names.length).toBeGreaterThanOrEqual(4 * 7);
     expect(names.length).toBe(new Set(names).size);
