@@ -1,9 +1,11 @@
-// The deploy configuration: one zod schema over cdk.json and -c context, errors naming the key.
+// The sample app's configuration: one zod schema over config/<env>.json, cdk.json and -c context, errors naming the key.
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { CrmSettingsSchema, SettingsSchema } from '#common/settings';
-import { DEFAULT_MAP_CONCURRENCY, EXPORT_RUN_TIMEOUT, MAX_MAP_CONCURRENCY } from './workflow.ts';
+import { EXPORT_DEFAULTS } from './construct-defaults.ts';
+import { scheduleExpressionProblem } from './schedule-expression.ts';
+import { EXPORT_RUN_TIMEOUT, MAX_MAP_CONCURRENCY } from './workflow.ts';
 
 /**
  * `-c key=value` always delivers a string, while cdk.json may hold the real type. Strings that
@@ -52,6 +54,9 @@ const isTimeZone = (tz: string) => {
 };
 
 const settingsShape = SettingsSchema.shape;
+
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+const KEY_ARN_MESSAGE = 'must be the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<key id>)';
 
 /**
  * Every deploy-time setting of the stack, read from CDK context: cdk.json `"context"` or
@@ -106,13 +111,13 @@ export const ConfigSchema = z
      * Noncurrent versions expire 7 days after being replaced or deleted. Only for a created bucket.
      * @default 90
      */
-    retentionDays: fromContext(z.number().int().min(1).max(3650)).default(90),
+    retentionDays: fromContext(z.number().int().min(1).max(3650)).default(EXPORT_DEFAULTS.retentionDays),
     /**
      * Create the query-ready lake: a Glue database with a table and a view per dataset, an Athena
      * workgroup, and FinishRun registering each run's partitions (README "Query your data").
      * @default true
      */
-    lake: fromContext(z.boolean()).default(true),
+    lake: fromContext(z.boolean()).default(EXPORT_DEFAULTS.lake),
     /**
      * Name of the lake's Glue database (lower-case letters, digits and `_`, as Athena requires).
      * @default - the stack name in snake case (`SalesNavExport` → `sales_nav_export`)
@@ -129,7 +134,9 @@ export const ConfigSchema = z
      * $5 per TB scanned, so the default caps one query at about $0.05).
      * @default 10
      */
-    athenaScanLimitGb: fromContext(z.number().int().min(1).max(1_000_000)).default(10),
+    athenaScanLimitGb: fromContext(z.number().int().min(1).max(1_000_000)).default(
+      EXPORT_DEFAULTS.athenaScanLimitGb,
+    ),
     /**
      * Complete ARN (ending in the 6-character suffix Secrets Manager adds) of an existing secret
      * holding `{"accessToken","expiresAt"}`, instead of creating one. IAM grants need the complete ARN.
@@ -143,23 +150,69 @@ export const ConfigSchema = z
       )
       .optional(),
     /**
+     * ARN of a KMS key for the bucket: a created bucket is encrypted with it (SSE-KMS); with `bucketName`,
+     * the key that bucket is encrypted with. The functions get only the key actions they need.
+     * @default - SSE-S3, no key
+     */
+    encryptionKeyArn: z.string().regex(KEY_ARN, KEY_ARN_MESSAGE).optional(),
+    /**
+     * ARN of the customer-managed KMS key the token secret is (or, when created, will be) encrypted with:
+     * the LinkedIn functions get kms:Decrypt on it through Secrets Manager.
+     * @default - the AWS-managed key of Secrets Manager
+     */
+    tokenSecretKeyArn: z.string().regex(KEY_ARN, KEY_ARN_MESSAGE).optional(),
+    /**
+     * VPC the functions run in (with `subnetIds`, and optionally `securityGroupIds`). They then need a
+     * route to LinkedIn (NAT gateway) and to S3, Secrets Manager and CloudWatch.
+     * @default - not VPC-attached
+     */
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id (vpc-...)')
+      .optional(),
+    /**
+     * Subnets of `vpcId` for the functions (JSON array or comma-separated).
+     * @default - none (required with vpcId)
+     */
+    subnetIds: listFromContext(
+      z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-...)')).min(1),
+    ).optional(),
+    /**
+     * Security groups of the functions in `vpcId` (JSON array or comma-separated).
+     * @default - one security group allowing all outbound traffic
+     */
+    securityGroupIds: listFromContext(
+      z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-...)')).min(1),
+    ).optional(),
+    /**
+     * Tags added to every resource of the stack, as an object (`{"team":"data"}`).
+     * @default - none
+     */
+    tags: fromContext(z.record(z.string().min(1).max(128), z.string().max(256))).optional(),
+    /**
      * EventBridge Scheduler expression that starts ExportRun with the default window.
      * @default 'cron(0 7 * * ? *)' (07:00 every day)
      */
     scheduleExpression: z
       .string()
-      .regex(/^(?:cron|rate|at)\(.+\)$/, 'must be cron(...), rate(...) or at(...)')
-      .default('cron(0 7 * * ? *)'),
+      .superRefine((expression, ctx) => {
+        const problem = scheduleExpressionProblem(expression);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default(EXPORT_DEFAULTS.scheduleExpression),
     /**
      * IANA time zone of `scheduleExpression`.
      * @default 'UTC'
      */
-    scheduleTimeZone: z.string().refine(isTimeZone, 'is not an IANA time zone').default('UTC'),
+    scheduleTimeZone: z
+      .string()
+      .refine(isTimeZone, 'is not an IANA time zone (e.g. Europe/Paris)')
+      .default(EXPORT_DEFAULTS.scheduleTimeZone),
     /**
      * Whether the schedule is enabled; `false` keeps it deployed but paused.
      * @default true
      */
-    scheduleEnabled: fromContext(z.boolean()).default(true),
+    scheduleEnabled: fromContext(z.boolean()).default(EXPORT_DEFAULTS.scheduleEnabled),
     /**
      * Address subscribed to the alarm topic (failed runs, expiring token, dropped schedules).
      * @default - no subscription; the topic still exists for other subscribers
@@ -189,7 +242,9 @@ export const ConfigSchema = z
      * (2-168: CloudWatch evaluates an alarm over at most 7 days). Raise it with a schedule slower than daily.
      * @default 30 (a daily run, plus 6 hours for a slow one)
      */
-    maxHoursWithoutSuccess: fromContext(z.number().int().min(2).max(168)).default(30),
+    maxHoursWithoutSuccess: fromContext(z.number().int().min(2).max(168)).default(
+      EXPORT_DEFAULTS.maxHoursWithoutSuccess,
+    ),
     /**
      * The RunOverdue alarm fires when an ExportRun execution has been running longer than this many
      * hours (checked hourly by the WatchRuns function): the next daily run is near. Below ExportRun's
@@ -202,7 +257,7 @@ export const ConfigSchema = z
         .int()
         .min(1)
         .max(EXPORT_RUN_TIMEOUT.toHours() - 1),
-    ).default(20),
+    ).default(EXPORT_DEFAULTS.overdueRunHours),
     /**
      * Lanes (contract × dataset) exported at the same time by one run: the MaxConcurrency of the
      * ExportEach Distributed Map (at most 10,000, Step Functions' limit). Each lane runs its windows
@@ -213,7 +268,7 @@ export const ConfigSchema = z
      * @default 3000
      */
     mapConcurrency: fromContext(z.number().int().min(1).max(MAX_MAP_CONCURRENCY)).default(
-      DEFAULT_MAP_CONCURRENCY,
+      EXPORT_DEFAULTS.mapConcurrency,
     ),
     /**
      * Retention of the functions' and state machines' log groups and of S3 server access logs.
@@ -225,7 +280,7 @@ export const ConfigSchema = z
         .number()
         .refine((n) => LOG_RETENTIONS.includes(n), `must be one of ${LOG_RETENTIONS.join(', ')}`)
         .transform((n) => n as RetentionDays),
-    ).default(RetentionDays.ONE_MONTH),
+    ).default(EXPORT_DEFAULTS.logRetention),
     /**
      * Powertools log level of every function.
      * @default 'INFO'
@@ -234,7 +289,7 @@ export const ConfigSchema = z
       .string()
       .transform((s) => s.toUpperCase())
       .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']))
-      .default('INFO'),
+      .default(EXPORT_DEFAULTS.logLevel),
     /**
      * Runtime settings of the functions (`SettingsSchema` in lambdas/common/settings.ts), as an
      * object in cdk.json or JSON with `-c`. Passed to every function as `EXPORT_SETTINGS`.
@@ -279,33 +334,159 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-/** The context keys `loadConfig` reads; anything else in the context (feature flags) is ignored. */
+/** The keys of the configuration, in schema order. */
 export const CONFIG_KEYS = Object.keys(ConfigSchema.in.shape) as (keyof ConfigInput)[];
 
+/** Where a setting came from. */
+export type ConfigSource = 'default' | 'context' | `file ${string}`;
+
+/** A configuration error: one message naming every bad key and its fix (bin/app.ts prints it, no stack). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Settings that cannot apply together: given both, one would be silently ignored. */
+const CONFLICTS: { keys: [string, string]; message: string }[] = [
+  {
+    keys: ['retentionDays', 'bucketName'],
+    message:
+      'retentionDays applies only to a bucket the stack creates; bucketName imports a bucket whose lifecycle its owner manages. Remove retentionDays, or set the expiration on that bucket.',
+  },
+];
+/** Settings that need another one. */
+const REQUIRES: { key: string; needs: string; message: string }[] = [
+  { key: 'subnetIds', needs: 'vpcId', message: 'subnetIds needs vpcId: give the VPC the subnets belong to.' },
+  {
+    key: 'securityGroupIds',
+    needs: 'vpcId',
+    message: 'securityGroupIds needs vpcId: give the VPC the security groups belong to.',
+  },
+  {
+    key: 'vpcId',
+    needs: 'subnetIds',
+    message: 'vpcId needs subnetIds: list the subnets the functions run in.',
+  },
+];
+
+/** Context keys that are the sample app's own, not settings (bin/app.ts). */
+export const APP_CONTEXT_KEYS = ['env'];
+
+/** What a configuration resolved to, and where each of its settings came from. */
+export interface ResolvedConfig {
+  config: Config;
+  sources: Record<keyof ConfigInput, ConfigSource>;
+}
+
+/** The layers of a configuration, lowest first: a file (config/<env>.json), then CDK context (cdk.json, -c). */
+export interface ConfigLayers {
+  file?: { name: string; values: Record<string, unknown> };
+  context?: Record<string, unknown>;
+}
+
 /**
- * Reads and validates the deploy-time configuration from a construct's CDK context (usually
- * `app.node`) or from a plain record (tests, scripts). Throws an Error naming every bad context
- * key and its problem, so `cdk synth` fails before anything is built.
+ * Validates the layered configuration: context wins over the file, the file over the defaults. Unknown
+ * keys are refused with the nearest known key (in a file every key; in the context the plain
+ * identifiers, since CDK's own keys carry `:` or `@`), as are settings that cannot apply together.
+ * Throws a ConfigError naming every problem and its fix.
+ */
+export function resolveConfig({ file, context = {} }: ConfigLayers): ResolvedConfig {
+  const problems: string[] = [];
+  const known = new Set<string>([...CONFIG_KEYS, ...APP_CONTEXT_KEYS]);
+  for (const key of Object.keys(file?.values ?? {})) {
+    if (key !== '$schema' && !CONFIG_KEYS.includes(key as keyof ConfigInput))
+      problems.push(unknownKey(key, file?.name ?? 'the file'));
+  }
+  for (const key of Object.keys(context)) {
+    if (/^[A-Za-z][A-Za-z0-9]*$/.test(key) && !known.has(key))
+      problems.push(unknownKey(key, 'the context (-c)'));
+  }
+  const raw: Record<string, unknown> = {};
+  const sources = {} as Record<keyof ConfigInput, ConfigSource>;
+  for (const key of CONFIG_KEYS) {
+    sources[key] = 'default';
+    const fromFile = file?.values[key];
+    if (fromFile !== undefined) [raw[key], sources[key]] = [fromFile, `file ${file?.name}`];
+    if (context[key] !== undefined) [raw[key], sources[key]] = [context[key], 'context'];
+  }
+  for (const { keys, message } of CONFLICTS) {
+    if (keys.every((k) => raw[k] !== undefined)) problems.push(`${keys[0]}: ${message}`);
+  }
+  for (const { key, needs, message } of REQUIRES) {
+    if (raw[key] !== undefined && raw[needs] === undefined) problems.push(`${key}: ${message}`);
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.') || '(configuration)';
+      const top = String(issue.path[0] ?? '');
+      const value = issue.path.length === 1 ? raw[top] : undefined;
+      const got = value === undefined || typeof value === 'object' ? '' : ` (got ${JSON.stringify(value)})`;
+      const where =
+        top in sources && sources[top as keyof ConfigInput] !== 'default'
+          ? `, from ${sources[top as keyof ConfigInput]}`
+          : '';
+      problems.push(`${key}: ${issue.message}${got}${where}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    const from = file
+      ? `${file.name}, cdk.json "context" or -c key=value`
+      : 'cdk.json "context" or -c key=value';
+    throw new ConfigError(`Invalid configuration (set it in ${from}):\n  ${problems.join('\n  ')}`);
+  }
+  return { config: parsed.data, sources };
+}
+
+/**
+ * Reads and validates the configuration from a construct's CDK context (usually `app.node`) or from a
+ * plain record (tests, scripts), without a file. Throws a ConfigError naming every bad key.
  */
 export function loadConfig(source: Node | Record<string, unknown>): Config {
-  const read = (key: string): unknown =>
-    isNode(source) ? source.tryGetContext(key) : (source as Record<string, unknown>)[key];
-  const raw = Object.fromEntries(
-    CONFIG_KEYS.map((key) => [key, read(key)]).filter(([, v]) => v !== undefined),
-  );
-  const parsed = ConfigSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(context)';
-    const value = issue.path.length === 1 ? raw[String(issue.path[0])] : undefined;
-    const got = value === undefined || typeof value === 'object' ? '' : ` (got ${JSON.stringify(value)})`;
-    return `${key}: ${issue.message}${got}`;
-  });
-  throw new Error(
-    `Invalid CDK context (set it in cdk.json "context" or with -c key=value):\n  ${problems.join('\n  ')}`,
-  );
+  const context = isNode(source) ? source.getAllContext() : source;
+  return resolveConfig({ context }).config;
 }
 
 function isNode(source: Node | Record<string, unknown>): source is Node {
   return typeof (source as Node).tryGetContext === 'function';
+}
+
+function unknownKey(key: string, where: string): string {
+  const near = nearest(key, CONFIG_KEYS);
+  return `${key}: is not a setting (in ${where})${near ? `; did you mean ${near}?` : '.'} The settings are listed in config/schema.json and the README "Configuration".`;
+}
+
+/** The known key closest to `key` (case-insensitive edit distance at most a third of its length, ≥ 2). */
+function nearest(key: string, keys: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of keys) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The JSON Schema of a config/<env>.json file (committed as config/schema.json, for editor completion). */
+export function configJsonSchema(): Record<string, unknown> {
+  const fileSchema = z.strictObject({
+    $schema: z.string().optional().meta({ description: 'Path of this schema, for editors.' }),
+    ...ConfigSchema.in.shape,
+  });
+  return z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
 }

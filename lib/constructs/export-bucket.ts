@@ -1,15 +1,10 @@
 // The export bucket and its access-log bucket, with the data-protection defaults.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type BucketProps,
-  type LifecycleRule,
-  ObjectOwnership,
-} from 'aws-cdk-lib/aws-s3';
+import { Duration } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Bucket, BucketEncryption, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { EXPORT_DEFAULTS, HARDENED_BUCKET as HARDENED } from '../construct-defaults.ts';
 
 export interface ExportBucketProps {
   /** Days a current object is kept before it expires (becomes a noncurrent version). */
@@ -21,23 +16,13 @@ export interface ExportBucketProps {
   readonly noncurrentRetentionDays?: number;
   /** Days S3 server access logs are kept. */
   readonly accessLogRetentionDays: number;
+  /**
+   * Encrypt the export bucket with this KMS key (SSE-KMS, S3 Bucket Keys on); the access-log bucket
+   * stays SSE-S3 (S3 server access logs cannot be delivered to an SSE-KMS bucket).
+   * @default - SSE-S3
+   */
+  readonly encryptionKey?: IKey;
 }
-
-/**
- * Settings shared by both buckets: private, TLS 1.2+ only, ACLs disabled, SSE-S3, never deleted with
- * the stack. SSE-S3 rather than SSE-KMS: access is governed by IAM and the bucket policy, a
- * customer-managed key would add a key policy to every downstream reader (Athena, Glue, people) and
- * a KMS request per object without narrowing who can read, and S3 server access logs can only be
- * delivered to an SSE-S3 bucket.
- */
-const HARDENED: BucketProps = {
-  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-  enforceSSL: true,
-  minimumTLSVersion: 1.2,
-  encryption: BucketEncryption.S3_MANAGED,
-  objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-  removalPolicy: RemovalPolicy.RETAIN,
-};
 
 /**
  * The destination of the exports: a hardened, versioned bucket whose objects expire after
@@ -52,7 +37,12 @@ export class ExportBucket extends Construct {
     super(scope, id);
     // Deliver access logs through a bucket policy, not the LogDeliveryWrite ACL: ACLs stay disabled.
     this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
-    const { retentionDays, noncurrentRetentionDays = 7, accessLogRetentionDays } = props;
+    const {
+      retentionDays,
+      noncurrentRetentionDays = EXPORT_DEFAULTS.noncurrentRetentionDays,
+      accessLogRetentionDays,
+      encryptionKey,
+    } = props;
 
     // The log destination does not log itself (cdk-nag's S1 recognises it as the destination).
     this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
@@ -72,6 +62,7 @@ export class ExportBucket extends Construct {
     ];
     this.bucket = new Bucket(this, 'Bucket', {
       ...HARDENED,
+      ...(encryptionKey && { encryption: BucketEncryption.KMS, encryptionKey, bucketKeyEnabled: true }),
       versioned: true,
       lifecycleRules,
       serverAccessLogsBucket: this.accessLogsBucket,

@@ -1,7 +1,9 @@
 // One pipeline Lambda function: bundling, runtime, logging and tracing defaults.
+
+import { existsSync } from 'node:fs';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -18,6 +20,12 @@ export interface ExportFunctionProps
   > {
   /** Absolute path of the handler module. */
   readonly entry: string;
+  /**
+   * A folder holding the handler already bundled (`index.mjs`, what `npm run build` writes to
+   * dist/lambda-assets/<handler>/): deployed as is, without esbuild at synthesis.
+   * @default - `entry` is bundled with esbuild at synthesis
+   */
+  readonly prebuilt?: string;
   /**
    * Exported name of the handler function.
    * @default 'handler'
@@ -52,35 +60,9 @@ export interface ExportFunctionProps
  */
 export class ExportFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ExportFunctionProps) {
-    const {
-      logRetention = RetentionDays.ONE_MONTH,
-      handler = 'handler',
-      memorySize = 256,
-      timeout = Duration.minutes(1),
-      environment,
-      ...rest
-    } = props;
-    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
-      retention: logRetention,
-      // Operational logs only (no tokens, no CSV content): they go with the stack.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new Role(scope, `${id}Role`, {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${id}`,
-    });
-    logGroup.grantWrite(role);
+    const { prebuilt: _prebuilt, ...rest } = props;
     super(scope, id, {
-      ...rest,
-      handler,
-      memorySize,
-      timeout,
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
-      tracing: Tracing.ACTIVE,
-      logGroup,
-      role,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
+      ...sharedProps(scope, id, rest),
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
@@ -93,15 +75,92 @@ export class ExportFunction extends NodejsFunction {
         bundleAwsSDK: true,
       },
     });
+    acknowledgeDefaults(this);
+  }
+}
+
+/** esbuild options of every handler bundle: the same at synthesis (ExportFunction) and at `npm run build`. */
+export const HANDLER_BUNDLE_OPTIONS = {
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_REQUIRE_BANNER },
+} as const;
+
+/** An ExportFunction whose handler was bundled by `npm run build` (the packaged construct). */
+export class PrebuiltExportFunction extends LambdaFunction {
+  constructor(scope: Construct, id: string, props: ExportFunctionProps & { prebuilt: string }) {
+    const { prebuilt, entry: _entry, ...rest } = props;
+    super(scope, id, {
+      ...sharedProps(scope, id, rest),
+      handler: `index.${rest.handler ?? 'handler'}`,
+      code: Code.fromAsset(prebuilt),
+    });
+    acknowledgeDefaults(this);
+  }
+}
+
+/** `PrebuiltExportFunction` when `prebuilt` holds a bundle, else `ExportFunction` (bundled at synthesis). */
+export function exportFunction(scope: Construct, id: string, props: ExportFunctionProps): LambdaFunction {
+  const { prebuilt } = props;
+  return prebuilt && existsSync(`${prebuilt}/index.mjs`)
+    ? new PrebuiltExportFunction(scope, id, { ...props, prebuilt })
+    : new ExportFunction(scope, id, props);
+}
+
+function sharedProps(
+  scope: Construct,
+  id: string,
+  props: Omit<ExportFunctionProps, 'prebuilt' | 'entry'> & { entry?: string },
+) {
+  const {
+    logRetention = RetentionDays.ONE_MONTH,
+    handler = 'handler',
+    memorySize = 256,
+    timeout = Duration.minutes(1),
+    environment,
+    ...rest
+  } = props;
+  const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+    retention: logRetention,
+    // Operational logs only (no tokens, no CSV content): they go with the stack.
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Execution role of ${id}`,
+  });
+  logGroup.grantWrite(role);
+  return {
+    ...rest,
+    handler,
+    memorySize,
+    timeout,
+    runtime: Runtime.NODEJS_22_X,
+    architecture: Architecture.ARM_64,
+    tracing: Tracing.ACTIVE,
+    logGroup,
+    role,
+    environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
+  };
+}
+
+function acknowledgeDefaults(fn: LambdaFunction): void {
+  if (fn.role) {
     acknowledgeWildcardResources(
-      role,
+      fn.role,
       ['xray:*'],
       'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
     );
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Pinned to nodejs22.x, the Node line the bundle targets and the project is tested on; moving to a newer runtime is a deliberate, tested upgrade rather than drift.',
-    });
   }
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'Pinned to nodejs22.x, the Node line the bundle targets and the project is tested on; moving to a newer runtime is a deliberate, tested upgrade rather than drift.',
+  });
 }

@@ -133,7 +133,7 @@ describe('loadConfig', () => {
       message = (err as Error).message;
     }
     const [headline, ...problems] = message.split('\n');
-    expect(headline).toBe('Invalid CDK context (set it in cdk.json "context" or with -c key=value):');
+    expect(headline).toBe('Invalid configuration (set it in cdk.json "context" or -c key=value):');
     expect(problems.map((line) => line.trim().split(':')[0]).sort()).toEqual([
       'alarmEmail',
       'mapConcurrency',

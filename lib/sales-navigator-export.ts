@@ -1,26 +1,21 @@
-// The SalesNavExport stack: bucket, token secret, functions, state machines, schedule and alarms.
+// The SalesNavigatorExport construct: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
-import {
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  TimeZone,
-  Validations,
-} from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
+  type IAlarm,
   type IMetric,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   Schedule,
   ScheduleExpression,
@@ -42,14 +37,15 @@ import {
   StateMachine,
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
+import { type Settings, type SettingsInput, SettingsSchema } from '#common/settings';
 import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
 import { CRM_DATA_PREFIX, CRM_STATE_PREFIX } from '#storage/crm-keys';
 import { DATA_PREFIX, LEASE_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
-import type { Config } from './config.ts';
+import { EXPORT_DEFAULTS } from './construct-defaults.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
-import { ExportFunction } from './constructs/export-function.ts';
-import { ExportLake } from './constructs/export-lake.ts';
+import { exportFunction } from './constructs/export-function.ts';
+import { ExportLake, lakeDatabaseName } from './constructs/export-lake.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
 import { ExportOperations } from './constructs/operations.ts';
 import {
@@ -94,7 +90,14 @@ class InvokeFunctionOnly extends LambdaInvoke {
 /** The watchdog lists at most a few pages of executions. */
 const WATCH_RUNS_TIMEOUT = Duration.minutes(1);
 
+/** The handler sources, bundled at synthesis when the construct runs from this repository. */
 const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
+/**
+ * The handlers `npm run build` bundled (scripts/build.ts): next to the packaged construct's JavaScript
+ * (dist/lambda-assets/), absent in the sources (lib/lambda-assets/ never exists), so the installed
+ * package deploys them as they are and needs no esbuild.
+ */
+const PREBUILT_HANDLERS_DIR = fileURLToPath(new URL('./lambda-assets/', import.meta.url));
 
 type KeyPrefix =
   | typeof LEASE_PREFIX
@@ -219,52 +222,202 @@ interface AlarmSpec {
   comparisonOperator?: ComparisonOperator;
 }
 
-export interface SalesNavExportStackProps extends StackProps {
-  readonly config: Config;
+/** Everything a team sets on the pipeline; every prop is optional and has a secure default (lib/construct-defaults.ts). */
+export interface SalesNavigatorExportProps {
+  /**
+   * Runtime settings of the functions (`SettingsSchema` in lambdas/common/settings.ts: lag, look-back,
+   * datasets, contracts, download hosts, CRM instances), passed to every function as `EXPORT_SETTINGS`.
+   * @default - every runtime default
+   */
+  readonly settings?: SettingsInput;
+  /**
+   * An existing bucket to export into instead of creating one. Its owner then manages its encryption
+   * and lifecycle: `retentionDays` cannot be given with it. If it is SSE-KMS, give its key as `encryptionKey`.
+   * @default - a hardened, versioned bucket (and an access-log bucket) is created and retained on deletion
+   */
+  readonly bucket?: IBucket;
+  /**
+   * KMS key of the export bucket. With a created bucket, the bucket is encrypted with it (SSE-KMS);
+   * with an imported `bucket`, it is the key that bucket is encrypted with. Either way the functions that
+   * write get kms:GenerateDataKey and kms:Decrypt, the ones that read (and the ExportRun state machine,
+   * which reads the lanes) kms:Decrypt, on this key only.
+   * @default - SSE-S3 (no key)
+   */
+  readonly encryptionKey?: IKey;
+  /**
+   * Key prefix for everything the pipeline writes (`<prefix>/sales-navigator/...`, `<prefix>/manifests/...`).
+   * @default '' (bucket root)
+   */
+  readonly bucketPrefix?: string;
+  /**
+   * Days a current export object is kept; noncurrent versions expire 7 days later. Only for a created bucket.
+   * @default 90
+   */
+  readonly retentionDays?: number;
+  /**
+   * An existing secret holding `{"accessToken","expiresAt"}`, instead of creating one. Import it with
+   * its complete ARN (`Secret.fromSecretCompleteArn`): IAM grants need the 6-character suffix.
+   * @default - a secret with no value is created and retained on deletion
+   */
+  readonly tokenSecret?: ISecret;
+  /**
+   * Customer-managed KMS key the token secret is encrypted with: the LinkedIn functions get kms:Decrypt
+   * on it (through Secrets Manager only, `kms:ViaService`).
+   * @default - `tokenSecret.encryptionKey`; none (the AWS-managed key, no grant needed)
+   */
+  readonly tokenSecretKey?: IKey;
+  /**
+   * An existing SNS topic for the alarms. Its resource policy must let CloudWatch alarms publish (the
+   * construct changes nothing on a topic it did not create).
+   * @default - a topic is created that only this account's CloudWatch alarms may publish to
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * Addresses subscribed to the alarm topic (failed runs, expiring token, dropped schedules).
+   * @default - none; the topic still exists for other subscribers
+   */
+  readonly alarmEmails?: string[];
+  /**
+   * EventBridge Scheduler expression that starts ExportRun with the default window: `cron(...)` with six
+   * fields, `rate(...)` or `at(...)` (validated by the sample app's config, lib/schedule-expression.ts).
+   * @default 'cron(0 7 * * ? *)' (07:00 every day)
+   */
+  readonly scheduleExpression?: string;
+  /**
+   * IANA time zone of `scheduleExpression`.
+   * @default 'UTC'
+   */
+  readonly scheduleTimeZone?: string;
+  /**
+   * Whether the schedule is enabled; `false` keeps it deployed but paused.
+   * @default true
+   */
+  readonly scheduleEnabled?: boolean;
+  /**
+   * Lanes (contract × dataset) exported at the same time by one run (the Distributed Map's MaxConcurrency).
+   * @default 3000
+   */
+  readonly mapConcurrency?: number;
+  /**
+   * Create the query-ready lake: a Glue database with a table and a view per dataset, an Athena workgroup,
+   * and FinishRun registering each run's partitions.
+   * @default true
+   */
+  readonly lake?: boolean;
+  /**
+   * Name of the lake's Glue database (lower-case letters, digits and `_`).
+   * @default - `namePrefix` in snake case (`SalesNavExport` → `sales_nav_export`)
+   */
+  readonly glueDatabaseName?: string;
+  /**
+   * The lake's Athena workgroup cancels a query scanning more than this many GiB.
+   * @default 10
+   */
+  readonly athenaScanLimitGb?: number;
+  /**
+   * The RunOverdue alarm fires when an ExportRun execution has been running longer than this many hours
+   * (checked hourly by the WatchRuns function); below ExportRun's own timeout (21 days).
+   * @default 20
+   */
+  readonly overdueRunHours?: number;
+  /**
+   * The NoSuccessfulRun alarm fires when no ExportRun execution succeeded in this many hours (2-168:
+   * CloudWatch evaluates an alarm over at most 7 days). Raise it with a schedule slower than daily.
+   * @default 30 (a daily run, plus 6 hours for a slow one)
+   */
+  readonly maxHoursWithoutSuccess?: number;
+  /**
+   * Retention of the functions' and state machines' log groups and of S3 server access logs; never infinite.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Powertools log level of every function.
+   * @default 'INFO'
+   */
+  readonly logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
+  /**
+   * VPC the functions run in (they then need a route to LinkedIn's API and download hosts, e.g. a NAT
+   * gateway, and to S3, Secrets Manager and CloudWatch: endpoints or the NAT).
+   * @default - not VPC-attached (Lambda's own network)
+   */
+  readonly vpc?: IVpc;
+  /**
+   * Subnets of `vpc` for the functions.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups of the functions in `vpc`.
+   * @default - one security group allowing all outbound traffic
+   */
+  readonly securityGroups?: ISecurityGroup[];
+  /**
+   * Tags added to every resource of the construct.
+   * @default - none
+   */
+  readonly tags?: Record<string, string>;
+  /**
+   * Prefix of the physical names (state machines `<prefix>-ExportRun`, schedule group, state machine log
+   * groups), so that several pipelines share an account and a region. At most 40 characters.
+   * @default - the stack name when the construct's id is 'Default' (the sample app's stack), else `<stack name>-<id>`
+   */
+  readonly namePrefix?: string;
 }
 
 /**
- * The Sales Navigator export pipeline (DESIGN.md §2): the S3 destination, the token secret, the six
- * functions, the ExportRun and ExportJob state machines, the daily schedule and the alarms.
+ * The Sales Navigator export pipeline (DESIGN.md §2) as a construct another CDK app can add: the S3
+ * destination, the token secret, the functions, the ExportRun, ExportJob and ExportCrmJob state
+ * machines, the daily schedule and the alarms.
  */
-export class SalesNavExportStack extends Stack {
+export class SalesNavigatorExport extends Construct {
   readonly bucket: IBucket;
+  /** The created access-log bucket; undefined with an imported `bucket`. */
+  readonly accessLogsBucket?: IBucket;
   readonly tokenSecret: ISecret;
-  readonly functions: WorkflowFunctions;
-  readonly crmFunctions: CrmWorkflowFunctions;
+  readonly functions: WorkflowFunctions & Record<keyof WorkflowFunctions, LambdaFunction>;
+  readonly crmFunctions: CrmWorkflowFunctions & Record<keyof CrmWorkflowFunctions, LambdaFunction>;
   readonly exportRun: StateMachine;
   readonly exportJob: StateMachine;
   readonly exportCrmJob: StateMachine;
   readonly alarmTopic: ITopic;
   /** Alarms, run notifications, dashboard and console links (lib/constructs/operations.ts). */
   readonly operations: ExportOperations;
-  /** The created bucket's S3 server access-log bucket (none for an imported bucket). */
-  readonly accessLogsBucket?: IBucket;
+  readonly scheduleGroup: ScheduleGroup;
+  readonly schedule: Schedule;
+  /** The alarms, by id (RunFailedAlarm, ItemsFailedAlarm, NoSuccessfulRunAlarm, RunOverdueAlarm, TokenExpiringAlarm, ...). */
+  readonly alarms: Record<string, IAlarm>;
+  /** Prefix of the physical names (see `namePrefix`). */
+  readonly namePrefix: string;
   /** WatchRuns: the hourly function behind the RunOverdue alarm. */
-  readonly runWatchdog: ExportFunction;
+  readonly runWatchdog: LambdaFunction;
 
-  constructor(scope: Construct, id: string, props: SalesNavExportStackProps) {
-    super(scope, id, props);
-    const { config } = props;
+  private readonly props: Resolved;
 
-    if (config.bucketName) {
-      this.bucket = Bucket.fromBucketName(this, 'ImportedBucket', config.bucketName);
+  constructor(scope: Construct, id: string, props: SalesNavigatorExportProps = {}) {
+    super(scope, id);
+    const config = resolveProps(props);
+    this.props = config;
+    const stack = Stack.of(this);
+    this.namePrefix = props.namePrefix ?? (id === 'Default' ? stack.stackName : `${stack.stackName}-${id}`);
+
+    if (props.bucket) {
+      this.bucket = props.bucket;
     } else {
       const created = new ExportBucket(this, 'Exports', {
         retentionDays: config.retentionDays,
-        accessLogRetentionDays: config.logRetentionDays,
+        accessLogRetentionDays: config.logRetention,
+        encryptionKey: props.encryptionKey,
       });
       this.bucket = created.bucket;
       this.accessLogsBucket = created.accessLogsBucket;
     }
-    this.tokenSecret = config.tokenSecretArn
-      ? Secret.fromSecretCompleteArn(this, 'ImportedTokenSecret', config.tokenSecretArn)
-      : this.createTokenSecret();
+    this.tokenSecret = props.tokenSecret ?? this.createTokenSecret();
 
-    this.functions = this.createFunctions(config, FUNCTIONS, STEP_TIMEOUTS);
-    this.crmFunctions = this.createFunctions(config, CRM_FUNCTIONS, CRM_STEP_TIMEOUTS);
+    this.functions = this.createFunctions(FUNCTIONS, STEP_TIMEOUTS);
+    this.crmFunctions = this.createFunctions(CRM_FUNCTIONS, CRM_STEP_TIMEOUTS);
 
-    const exportJobName = `${this.stackName}-ExportJob`;
+    const exportJobName = `${this.namePrefix}-ExportJob`;
     // Referenced by name, not by the construct: the definition starts executions of itself.
     const exportJobSelf = StateMachine.fromStateMachineName(this, 'ExportJobSelf', exportJobName);
     this.exportJob = this.createStateMachine(
@@ -272,18 +425,16 @@ export class SalesNavExportStack extends Stack {
       exportJobName,
       buildExportJobDefinition(this, this.functions, exportJobSelf),
       EXPORT_JOB_TIMEOUT,
-      config,
     );
     this.exportCrmJob = this.createStateMachine(
       'ExportCrmJob',
-      `${this.stackName}-ExportCrmJob`,
+      `${this.namePrefix}-ExportCrmJob`,
       buildExportCrmJobDefinition(this, this.crmFunctions),
       CRM_ITEM_TIMEOUT,
-      config,
     );
     this.exportRun = this.createStateMachine(
       'ExportRun',
-      `${this.stackName}-ExportRun`,
+      `${this.namePrefix}-ExportRun`,
       buildExportRunDefinition(this, this.functions, this.exportJob, {
         mapConcurrency: config.mapConcurrency,
         bucket: this.bucket,
@@ -291,13 +442,15 @@ export class SalesNavExportStack extends Stack {
         exportCrmJob: this.exportCrmJob,
       }),
       EXPORT_RUN_TIMEOUT,
-      config,
     );
+    // The ExportEach ItemReader reads the lanes PlanRun stored.
+    props.encryptionKey?.grantDecrypt(this.exportRun);
 
-    const scheduleGroup = this.createSchedule(config);
-    this.runWatchdog = this.createRunWatchdog(config, scheduleGroup);
-    this.operations = this.createAlarms(config, scheduleGroup);
+    [this.scheduleGroup, this.schedule] = this.createSchedule();
+    this.runWatchdog = this.createRunWatchdog(this.scheduleGroup);
+    this.operations = this.createOperations(this.scheduleGroup);
     this.alarmTopic = this.operations.topic;
+    this.alarms = this.operations.alarms;
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -317,19 +470,23 @@ export class SalesNavExportStack extends Stack {
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });
     }
-    if (config.lake) this.createLake(config);
+    if (config.lake) this.createLake();
+    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
   }
 
   /** The Glue tables and views and the Athena workgroup; FinishRun registers each run's partitions. */
-  private createLake(config: Config): void {
+  private createLake(): void {
+    const config = this.props;
     const lake = new ExportLake(this, 'Lake', {
       bucket: this.bucket,
       bucketPrefix: config.bucketPrefix,
-      databaseName: config.glueDatabaseName,
+      // Named after the construct: several pipelines in one account get their own database and workgroup.
+      databaseName: config.glueDatabaseName ?? lakeDatabaseName(this.namePrefix),
+      workGroupName: this.namePrefix,
       bytesScannedCutoffPerQuery: config.athenaScanLimitGb * 1024 ** 3,
     });
-    // An ExportFunction (createFunctions): the function that registers the partitions.
-    const finishRun = this.functions.finishRun as ExportFunction;
+    // The function that registers the partitions.
+    const finishRun = this.functions.finishRun;
     finishRun.addEnvironment('LAKE_DATABASE', lake.databaseName);
     lake.grantRegisterPartitions(finishRun);
     new CfnOutput(this, 'LakeDatabase', {
@@ -349,6 +506,7 @@ export class SalesNavExportStack extends Stack {
         'put-secret-value --secret-id <this secret> --secret-string ' +
         '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README: "Put the LinkedIn token in the secret").',
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: this.props.tokenSecretKey,
     });
     // Created empty: no SecretString and no GenerateSecretString in the template, so no later deploy
     // can write a version over the token a human put there (CloudFormation writes a new version
@@ -365,10 +523,10 @@ export class SalesNavExportStack extends Stack {
   }
 
   private createFunctions<K extends string>(
-    config: Config,
     specs: Record<K, FunctionSpec>,
     timeouts: Record<K, Duration>,
-  ): Record<K, ExportFunction> {
+  ): Record<K, LambdaFunction> {
+    const config = this.props;
     const commonEnvironment = {
       EXPORT_SETTINGS: JSON.stringify(config.settings),
       BUCKET_NAME: this.bucket.bucketName,
@@ -377,15 +535,20 @@ export class SalesNavExportStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: config.logLevel,
     };
+    const secretKey = config.tokenSecretKey ?? this.tokenSecret.encryptionKey;
     const keys = Object.keys(specs) as K[];
     const entries = keys.map((key) => {
       const spec = specs[key];
-      const fn = new ExportFunction(this, key.charAt(0).toUpperCase() + key.slice(1), {
+      const fn = exportFunction(this, key.charAt(0).toUpperCase() + key.slice(1), {
         entry: `${HANDLERS_DIR}${spec.handler}.ts`,
+        prebuilt: `${PREBUILT_HANDLERS_DIR}${spec.handler}`,
         description: spec.description,
         timeout: timeouts[key],
         memorySize: spec.memorySize,
-        logRetention: config.logRetentionDays,
+        logRetention: config.logRetention,
+        vpc: config.vpc,
+        vpcSubnets: config.vpc ? config.vpcSubnets : undefined,
+        securityGroups: config.vpc ? config.securityGroups : undefined,
         environment: {
           ...commonEnvironment,
           ...(spec.linkedin && { TOKEN_SECRET_ARN: this.tokenSecret.secretArn }),
@@ -399,11 +562,23 @@ export class SalesNavExportStack extends Stack {
             resources: [this.tokenSecret.secretArn],
           }),
         );
+        // A customer-managed key: Secrets Manager decrypts the value with the caller's permissions.
+        if (secretKey) {
+          fn.addToRolePolicy(
+            new PolicyStatement({
+              actions: ['kms:Decrypt'],
+              resources: [secretKey.keyArn],
+              conditions: {
+                StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+              },
+            }),
+          );
+        }
       }
       this.grantS3(fn, spec, config.bucketPrefix);
       return [key, fn] as const;
     });
-    return Object.fromEntries(entries) as Record<K, ExportFunction>;
+    return Object.fromEntries(entries) as Record<K, LambdaFunction>;
   }
 
   /**
@@ -411,8 +586,10 @@ export class SalesNavExportStack extends Stack {
    * without it S3 answers 403 instead of 404 for a missing key, and the existence checks need the
    * 404. The grant cannot be narrowed with an s3:prefix condition, because HeadObject and GetObject
    * requests carry no s3:prefix; it reveals key names (contract ids, windows), never content.
+   * With an SSE-KMS bucket, readers get kms:Decrypt and writers kms:GenerateDataKey + kms:Decrypt (a
+   * multipart upload decrypts its parts to complete) on the bucket's key.
    */
-  private grantS3(fn: ExportFunction, spec: FunctionSpec, bucketPrefix: string): void {
+  private grantS3(fn: LambdaFunction, spec: FunctionSpec, bucketPrefix: string): void {
     const objects = (prefixes: KeyPrefix[]) =>
       prefixes.map((p) => this.bucket.arnForObjects(`${bucketPrefix ? `${bucketPrefix}/` : ''}${p}/*`));
     const allow = (actions: string[], resources: string[]) =>
@@ -430,6 +607,12 @@ export class SalesNavExportStack extends Stack {
       allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], objects([LEASE_PREFIX]));
       if (!spec.read) allow(['s3:ListBucket'], [this.bucket.bucketArn]);
     }
+    const key = this.props.encryptionKey;
+    if (key) {
+      const writes = Boolean(spec.write || spec.upload || spec.lease);
+      if (writes) allow(['kms:GenerateDataKey', 'kms:Decrypt'], [key.keyArn]);
+      else if (spec.read) allow(['kms:Decrypt'], [key.keyArn]);
+    }
     if (fn.role) {
       acknowledgeWildcardResources(
         fn.role,
@@ -444,12 +627,11 @@ export class SalesNavExportStack extends Stack {
     name: string,
     definition: IChainable,
     timeout: Duration,
-    config: Config,
   ): StateMachine {
     const logGroup = new LogGroup(this, `${id}Logs`, {
       // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
       logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: config.logRetentionDays,
+      retention: this.props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const stateMachine = new StateMachine(this, id, {
@@ -490,13 +672,14 @@ export class SalesNavExportStack extends Stack {
     return stateMachine;
   }
 
-  private createSchedule(config: Config): ScheduleGroup {
+  private createSchedule(): [ScheduleGroup, Schedule] {
+    const config = this.props;
     // A group of its own gives the schedule per-group metrics for the dropped-invocation alarm.
     const group = new ScheduleGroup(this, 'ScheduleGroup', {
-      scheduleGroupName: this.stackName,
+      scheduleGroupName: this.namePrefix,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    new Schedule(this, 'DailySchedule', {
+    const schedule = new Schedule(this, 'DailySchedule', {
       description: 'Starts ExportRun for the default window (the last complete UTC day, minus the lag).',
       scheduleGroup: group,
       schedule: ScheduleExpression.expression(
@@ -513,7 +696,7 @@ export class SalesNavExportStack extends Stack {
         maxEventAge: Duration.hours(1),
       }),
     });
-    return group;
+    return [group, schedule];
   }
 
   /**
@@ -522,12 +705,17 @@ export class SalesNavExportStack extends Stack {
    * `overdueRunHours`.
    * (Not referenced by any state machine, so its EXPORT_RUN_ARN makes no dependency cycle.)
    */
-  private createRunWatchdog(config: Config, group: ScheduleGroup): ExportFunction {
-    const fn = new ExportFunction(this, 'WatchRuns', {
+  private createRunWatchdog(group: ScheduleGroup): LambdaFunction {
+    const config = this.props;
+    const fn = exportFunction(this, 'WatchRuns', {
       entry: `${HANDLERS_DIR}watch-runs.ts`,
+      prebuilt: `${PREBUILT_HANDLERS_DIR}watch-runs`,
       description: 'Hourly: publishes how long the oldest running ExportRun execution has been running.',
       timeout: WATCH_RUNS_TIMEOUT,
-      logRetention: config.logRetentionDays,
+      logRetention: config.logRetention,
+      vpc: config.vpc,
+      vpcSubnets: config.vpc ? config.vpcSubnets : undefined,
+      securityGroups: config.vpc ? config.securityGroups : undefined,
       environment: {
         EXPORT_RUN_ARN: this.exportRun.stateMachineArn,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -556,13 +744,12 @@ export class SalesNavExportStack extends Stack {
     return fn;
   }
 
-  private createAlarms(config: Config, scheduleGroup: ScheduleGroup): ExportOperations {
+  private createOperations(scheduleGroup: ScheduleGroup): ExportOperations {
+    const config = this.props;
     // Id `Default`: the topic, its subscriptions and the alarms keep the logical IDs they had when this
     // method created them itself (CDK leaves `Default` out of logical IDs), so no upgrade replaces them.
     const operations = new ExportOperations(this, 'Default', {
-      alarmTopic: config.alarmTopicArn
-        ? Topic.fromTopicArn(this, 'ImportedAlarmTopic', config.alarmTopicArn)
-        : undefined,
+      alarmTopic: config.alarmTopic,
       alarmEmails: config.alarmEmails,
       exportRun: this.exportRun,
       exportJob: this.exportJob,
@@ -593,6 +780,7 @@ export class SalesNavExportStack extends Stack {
         description: `The LinkedIn access token expires within ${TOKEN_EXPIRY_WARNING_DAYS} days: renew it and update the token secret.`,
       },
     };
+    const created: Record<string, Alarm> = {};
     for (const [id, { metric, description, threshold = 1, comparisonOperator }] of Object.entries(alarms)) {
       const alarm = new Alarm(this, id, {
         metric,
@@ -607,4 +795,58 @@ export class SalesNavExportStack extends Stack {
     }
     return operations;
   }
+}
+
+/** The props with every default applied. */
+type Resolved = SalesNavigatorExportProps & {
+  readonly settings: Settings;
+  readonly bucketPrefix: string;
+  readonly retentionDays: number;
+  readonly logRetention: RetentionDays;
+  readonly logLevel: NonNullable<SalesNavigatorExportProps['logLevel']>;
+  readonly scheduleExpression: string;
+  readonly scheduleTimeZone: string;
+  readonly scheduleEnabled: boolean;
+  readonly mapConcurrency: number;
+  readonly overdueRunHours: number;
+  readonly maxHoursWithoutSuccess: number;
+  readonly lake: boolean;
+  readonly athenaScanLimitGb: number;
+};
+
+/**
+ * The props with every default applied (lib/construct-defaults.ts), or an Error naming the prop and the
+ * fix: the construct refuses settings that cannot apply together rather than ignore one of them.
+ */
+function resolveProps(props: SalesNavigatorExportProps): Resolved {
+  if (props.bucket && props.retentionDays !== undefined) {
+    throw new Error(
+      'SalesNavigatorExport: retentionDays applies only to a bucket the construct creates; an imported bucket keeps its own lifecycle rules. Remove retentionDays, or set the expiration on the bucket.',
+    );
+  }
+  if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
+    throw new Error('SalesNavigatorExport: vpcSubnets and securityGroups need vpc; give the VPC too.');
+  }
+  const bucketPrefix = (props.bucketPrefix ?? EXPORT_DEFAULTS.bucketPrefix).replace(/^\/+|\/+$/g, '');
+  if (props.namePrefix !== undefined && !/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(props.namePrefix)) {
+    throw new Error(
+      `SalesNavigatorExport: namePrefix ${JSON.stringify(props.namePrefix)} must start with a letter and hold at most 40 letters, digits and -.`,
+    );
+  }
+  return {
+    ...props,
+    settings: SettingsSchema.parse(props.settings ?? {}),
+    bucketPrefix,
+    retentionDays: props.retentionDays ?? EXPORT_DEFAULTS.retentionDays,
+    logRetention: props.logRetention ?? EXPORT_DEFAULTS.logRetention,
+    logLevel: props.logLevel ?? EXPORT_DEFAULTS.logLevel,
+    scheduleExpression: props.scheduleExpression ?? EXPORT_DEFAULTS.scheduleExpression,
+    scheduleTimeZone: props.scheduleTimeZone ?? EXPORT_DEFAULTS.scheduleTimeZone,
+    scheduleEnabled: props.scheduleEnabled ?? EXPORT_DEFAULTS.scheduleEnabled,
+    mapConcurrency: props.mapConcurrency ?? EXPORT_DEFAULTS.mapConcurrency,
+    overdueRunHours: props.overdueRunHours ?? EXPORT_DEFAULTS.overdueRunHours,
+    maxHoursWithoutSuccess: props.maxHoursWithoutSuccess ?? EXPORT_DEFAULTS.maxHoursWithoutSuccess,
+    lake: props.lake ?? EXPORT_DEFAULTS.lake,
+    athenaScanLimitGb: props.athenaScanLimitGb ?? EXPORT_DEFAULTS.athenaScanLimitGb,
+  };
 }
