@@ -41,13 +41,13 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
 import { CRM_DATA_PREFIX, CRM_STATE_PREFIX } from '#storage/crm-keys';
 import { DATA_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
+import { stackRenewCommand, TokenLifecycle } from './constructs/token-lifecycle.ts';
 import {
   buildExportCrmJobDefinition,
   CRM_ITEM_TIMEOUT,
@@ -202,6 +202,7 @@ export class SalesNavExportStack extends Stack {
   readonly exportJob: StateMachine;
   readonly exportCrmJob: StateMachine;
   readonly alarmTopic: Topic;
+  readonly tokenLifecycle: TokenLifecycle;
 
   constructor(scope: Construct, id: string, props: SalesNavExportStackProps) {
     super(scope, id, props);
@@ -252,6 +253,23 @@ export class SalesNavExportStack extends Stack {
 
     const scheduleGroup = this.createSchedule(config);
     this.alarmTopic = this.createAlarms(config, scheduleGroup);
+    this.tokenLifecycle = new TokenLifecycle(this, 'TokenLifecycle', {
+      tokenSecret: this.tokenSecret,
+      tokenSecretCreated: !config.tokenSecretArn,
+      alarmTopic: this.alarmTopic,
+      metricNamespace: METRICS_NAMESPACE,
+      serviceName: SERVICE_NAME,
+      expiryAlarmDays: config.tokenExpiryAlarmDays,
+      ...(config.tokenRotation && {
+        rotation: {
+          daysBeforeExpiry: config.tokenRotationDaysBeforeExpiry,
+          clientSecretArn: config.clientSecretArn,
+          settingsJson: JSON.stringify(config.settings),
+          logLevel: config.logLevel,
+          logRetention: config.logRetentionDays,
+        },
+      }),
+    });
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -276,9 +294,8 @@ export class SalesNavExportStack extends Stack {
   private createTokenSecret(): Secret {
     const secret = new Secret(this, 'TokenSecret', {
       description:
-        'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: aws secretsmanager ' +
-        'put-secret-value --secret-id <this secret> --secret-string ' +
-        '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README: "Put the LinkedIn token in the secret").',
+        'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: npm run token -- login ' +
+        '--stack <stack name> (README: "Put the LinkedIn token in the secret").',
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // Created empty: no SecretString and no GenerateSecretString in the template, so no later deploy
@@ -286,12 +303,7 @@ export class SalesNavExportStack extends Stack {
     // whenever either property changes). Until it is set, the functions fail with a
     // ConfigurationError that says how to set it.
     (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'LinkedIn issues this token through an OAuth consent a human gives (no refresh token is guaranteed), so ' +
-        `it cannot be rotated by a Lambda; the TokenExpiring alarm warns ${TOKEN_EXPIRY_WARNING_DAYS} days before it expires.`,
-    });
+    // cdk-nag's rotation rule (SMG4) is answered in TokenLifecycle: rotation there, or the reason why not.
     return secret;
   }
 
@@ -319,7 +331,10 @@ export class SalesNavExportStack extends Stack {
         logRetention: config.logRetentionDays,
         environment: {
           ...commonEnvironment,
-          ...(spec.linkedin && { TOKEN_SECRET_ARN: this.tokenSecret.secretArn }),
+          ...(spec.linkedin && {
+            TOKEN_SECRET_ARN: this.tokenSecret.secretArn,
+            TOKEN_RENEW_COMMAND: stackRenewCommand(this),
+          }),
         },
       });
       // GetSecretValue only (grantRead would add secretsmanager:DescribeSecret, which no code calls).
@@ -487,18 +502,6 @@ export class SalesNavExportStack extends Stack {
         }),
         description:
           'An ExportRun execution failed, timed out or was aborted: the run manifest (manifests/<run id>.json) lists the failed items and why.',
-      },
-      TokenExpiringAlarm: {
-        metric: new Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: 'TokenExpiresInDays',
-          dimensionsMap: { service: SERVICE_NAME },
-          statistic: 'Minimum',
-          period: Duration.days(1),
-        }),
-        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-        threshold: TOKEN_EXPIRY_WARNING_DAYS,
-        description: `The LinkedIn access token expires within ${TOKEN_EXPIRY_WARNING_DAYS} days: renew it and update the token secret.`,
       },
       ScheduleDroppedAlarm: {
         metric: scheduleGroup.metricDropped({ statistic: 'Sum', period: hour }),
