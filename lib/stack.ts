@@ -1,14 +1,6 @@
 // The SalesNavExport stack: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
-import {
-  ArnFormat,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  TimeZone,
-} from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
