@@ -285,7 +285,7 @@ export class SalesNavExportStack extends Stack {
     const secret = new Secret(this, 'TokenSecret', {
       description:
         'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: npm run token -- login ' +
-        '--stack <stack name> (README: "Put the LinkedIn token in the secret").',
+        '--stack <stack name>, or by hand with aws secretsmanager put-secret-value (README: "Put the LinkedIn token in the secret").',
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // Created empty: no SecretString and no GenerateSecretString in the template, so no later deploy
