@@ -4,13 +4,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { ConfigurationError } from '#common/errors';
 import { logger, metrics } from '#common/powertools';
-import { type RunWatchReport, WatchRunsEventSchema, watchRuns } from '#steps/watch-runs';
+import { parseWatchRunsEvent, type RunWatchReport, watchRuns } from '#steps/watch-runs';
 
 const sfn = new SFNClient({});
 
 export async function handler(event: unknown, context: Context): Promise<RunWatchReport> {
   logger.addContext(context);
-  WatchRunsEventSchema.parse(event);
+  parseWatchRunsEvent(event);
   const exportRunArn = process.env.EXPORT_RUN_ARN;
   if (!exportRunArn) throw new ConfigurationError('EXPORT_RUN_ARN is not set');
   const report = await watchRuns({ sfn, exportRunArn, now: () => new Date() });

@@ -1,9 +1,18 @@
 // The run watchdog: how long the oldest ExportRun execution has been running (AWS/States has no such metric).
 import { paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { InvalidInputError } from '#common/errors';
 
-/** What the hourly schedule sends (nothing is read from it; anything else is ignored). */
-export const WatchRunsEventSchema = z.object({}).prefault({});
+/** What the hourly schedule sends: `{}` (ScheduleTargetInput.fromObject({}) in lib/stack.ts), nothing else. */
+export const WatchRunsEventSchema = z.object({}).strict().prefault({});
+
+/** The event, validated as every step's is: anything but `{}` is an InvalidInputError naming the field. */
+export function parseWatchRunsEvent(event: unknown): void {
+  const parsed = WatchRunsEventSchema.safeParse(event);
+  if (parsed.success) return;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+  throw new InvalidInputError(`WatchRuns received an invalid event: ${problems.join('; ')}`);
+}
 
 export interface WatchRunsDeps {
   sfn: SFNClient;

@@ -23,11 +23,12 @@ let app: App;
 let stack: SalesNavExportStack;
 let template: Template;
 
+// Bundling eleven functions can take minutes on a loaded machine: more than the default hook timeout.
 beforeAll(() => {
   app = new App();
   stack = new SalesNavExportStack(app, 'TestExport', { config });
   template = Template.fromStack(stack);
-});
+}, 300_000);
 
 type Fn = keyof WorkflowFunctions;
 const ALL: Fn[] = ['planRun', 'createJob', 'checkJob', 'copyToS3', 'recordFailure', 'finishRun'];
@@ -518,7 +519,7 @@ describe('bundled handlers', () => {
         message: expect.stringContaining('received an invalid event'),
       });
     }
-    expect(handlers).toHaveLength(11); // six analytics functions and five CRM ones
+    expect(handlers).toHaveLength(12); // six analytics functions, five CRM ones and the run watchdog
     // Bundling eleven functions with esbuild takes ~25 s alone and several times that on a loaded machine.
   }, 300_000);
 });

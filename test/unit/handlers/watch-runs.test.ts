@@ -31,6 +31,15 @@ afterEach(() => {
 });
 
 describe('WatchRuns handler', () => {
+  it('refuses an event other than the schedule’s {} with the InvalidInputError every step uses', async () => {
+    const { handler } = await import('#handlers/watch-runs');
+    await expect(handler({ unexpected: true }, context)).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('WatchRuns received an invalid event'),
+    });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
   it('reads every page of RUNNING ExportRun executions and publishes the oldest one’s age in hours', async () => {
     sfn
       .on(ListExecutionsCommand, { stateMachineArn: ARN, statusFilter: 'RUNNING', nextToken: undefined })
