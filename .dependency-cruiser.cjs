@@ -35,6 +35,14 @@ module.exports = {
       to: { path: '^lambdas/', pathNot: [room('storage'), room('common')] },
     },
     {
+      name: 'rotation-beside-the-steps',
+      severity: 'error',
+      comment:
+        'lambdas/rotation (the token secret rotation) stands where steps stand, for one handler: it uses linkedin and common only.',
+      from: { path: room('rotation') },
+      to: { path: '^lambdas/', pathNot: [room('rotation'), room('linkedin'), room('common')] },
+    },
+    {
       name: 'steps-below-the-runtime',
       severity: 'error',
       comment: 'A step is a pure function of its input and Deps: no Lambda runtime, no handler.',

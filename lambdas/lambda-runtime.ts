@@ -21,7 +21,8 @@ let remainingMs: () => number = () => Number.POSITIVE_INFINITY;
 
 /**
  * Dependencies of a Lambda container, built once from its environment (set by the stack):
- * EXPORT_SETTINGS, BUCKET_NAME, BUCKET_PREFIX, TOKEN_SECRET_ARN (functions that call LinkedIn).
+ * EXPORT_SETTINGS, BUCKET_NAME, BUCKET_PREFIX, TOKEN_SECRET_ARN and TOKEN_RENEW_COMMAND (functions that
+ * call LinkedIn).
  */
 export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   if (cached) return cached;
@@ -30,7 +31,11 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   if (!bucket) throw new ConfigurationError('BUCKET_NAME is not set');
   const secretId = env.TOKEN_SECRET_ARN;
   const getToken = secretId
-    ? secretTokenProvider({ client: new SecretsManagerClient({}), secretId })
+    ? secretTokenProvider({
+        client: new SecretsManagerClient({}),
+        secretId,
+        ...(env.TOKEN_RENEW_COMMAND && { renewCommand: env.TOKEN_RENEW_COMMAND }),
+      })
     : () =>
         Promise.reject(
           new ConfigurationError('TOKEN_SECRET_ARN is not set: this function may not call LinkedIn'),

@@ -190,6 +190,39 @@ export const ConfigSchema = z
      */
     tags: fromContext(z.record(z.string().min(1).max(128), z.string().max(256))).optional(),
     /**
+     * Days before the token's expiry at which an alarm fires: one alarm per value (TokenExpiresInDays
+     * below it), as a JSON array or comma-separated. Each stays in ALARM after the expiry.
+     * @default [14, 7, 1]
+     */
+    tokenExpiryAlarmDays: listFromContext(
+      z.array(z.coerce.number().int().min(1).max(59)).min(1).max(5),
+    ).default([14, 7, 1]),
+    /**
+     * Rotate the token secret with LinkedIn's refresh token (Secrets Manager rotation, RotateToken
+     * function). Only for applications LinkedIn approved for programmatic refresh tokens; needs the
+     * client secret in its own secret (created empty, output ClientSecretArn, or `clientSecretArn`).
+     * @default false
+     */
+    tokenRotation: fromContext(z.boolean()).default(false),
+    /**
+     * With `tokenRotation`: rotate this many days before the 60-day expiry (the schedule is
+     * rate(60 - N days) after the last rotation or login).
+     * @default 10
+     */
+    tokenRotationDaysBeforeExpiry: fromContext(z.number().int().min(1).max(55)).default(10),
+    /**
+     * With `tokenRotation`: complete ARN of an existing secret holding `{"clientId","clientSecret"}`
+     * of the LinkedIn application, instead of creating one.
+     * @default - a secret is created empty and retained on stack deletion
+     */
+    clientSecretArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+        'must be the complete ARN of a Secrets Manager secret, with its 6-character suffix',
+      )
+      .optional(),
+    /**
      * EventBridge Scheduler expression that starts ExportRun with the default window.
      * @default 'cron(0 7 * * ? *)' (07:00 every day)
      */
@@ -318,6 +351,10 @@ export const ConfigSchema = z
         CrmSettingsSchema.shape.instances.removeDefault(),
       ),
     ).optional(),
+  })
+  .refine((c) => !c.clientSecretArn || c.tokenRotation, {
+    message: 'clientSecretArn is only used with tokenRotation=true',
+    path: ['clientSecretArn'],
   })
   .transform(({ lagDays, allowedDownloadHosts, crmInstances, settings, ...rest }) => ({
     ...rest,

@@ -26,6 +26,12 @@ export const EXPORT_DEFAULTS = {
   overdueRunHours: 20,
   /** NoSuccessfulRun fires when no ExportRun succeeded in this many hours (a daily run + 6 h). */
   maxHoursWithoutSuccess: 30,
+  /** Token expiry alarms this many days before the token expires (each stays in ALARM after). */
+  tokenExpiryAlarmDays: [14, 7, 1] as readonly number[],
+  /** Rotation by refresh token is opt-in: LinkedIn issues refresh tokens only to approved apps. */
+  tokenRotation: false,
+  /** With rotation: this many days before the 60-day expiry. */
+  tokenRotationDaysBeforeExpiry: 10,
   /** The Glue/Athena lake is created. */
   lake: true,
   /** One Athena query scans at most 10 GiB (about $0.05). */

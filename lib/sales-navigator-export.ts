@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
-  ComparisonOperator,
+  type ComparisonOperator,
   type IAlarm,
   type IMetric,
   Metric,
@@ -39,7 +39,6 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type Settings, type SettingsInput, SettingsSchema } from '#common/settings';
-import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
 import { CRM_DATA_PREFIX, CRM_STATE_PREFIX } from '#storage/crm-keys';
 import { DATA_PREFIX, LEASE_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import { EXPORT_DEFAULTS } from './construct-defaults.ts';
@@ -48,6 +47,7 @@ import { exportFunction } from './constructs/export-function.ts';
 import { ExportLake, lakeDatabaseName } from './constructs/export-lake.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
 import { ExportOperations } from './constructs/operations.ts';
+import { stackRenewCommand, TokenLifecycle } from './constructs/token-lifecycle.ts';
 import {
   buildExportCrmJobDefinition,
   CRM_ITEM_TIMEOUT,
@@ -327,6 +327,28 @@ export interface SalesNavigatorExportProps {
    */
   readonly maxHoursWithoutSuccess?: number;
   /**
+   * Days before the token's expiry at which an alarm fires: one alarm per value (TokenExpiresInDays
+   * below it); each stays in ALARM after the expiry.
+   * @default [14, 7, 1]
+   */
+  readonly tokenExpiryAlarmDays?: readonly number[];
+  /**
+   * Rotate the token secret with LinkedIn's refresh token (Secrets Manager rotation, RotateToken
+   * function): only for applications LinkedIn approved for programmatic refresh tokens.
+   * @default false
+   */
+  readonly tokenRotation?: boolean;
+  /**
+   * With `tokenRotation`: rotate this many days before the 60-day expiry.
+   * @default 10
+   */
+  readonly tokenRotationDaysBeforeExpiry?: number;
+  /**
+   * With `tokenRotation`: complete ARN of a secret holding `{"clientId","clientSecret"}`.
+   * @default - a secret is created empty (output ClientSecretArn) and retained on deletion
+   */
+  readonly clientSecretArn?: string;
+  /**
    * Retention of the functions' and state machines' log groups and of S3 server access logs; never infinite.
    * @default RetentionDays.ONE_MONTH
    */
@@ -389,6 +411,8 @@ export class SalesNavigatorExport extends Construct {
   readonly alarms: Record<string, IAlarm>;
   /** Prefix of the physical names (see `namePrefix`). */
   readonly namePrefix: string;
+  /** Token expiry alarms and the opt-in rotation (lib/constructs/token-lifecycle.ts). */
+  readonly tokenLifecycle: TokenLifecycle;
   /** WatchRuns: the hourly function behind the RunOverdue alarm. */
   readonly runWatchdog: LambdaFunction;
 
@@ -451,6 +475,26 @@ export class SalesNavigatorExport extends Construct {
     this.operations = this.createOperations(this.scheduleGroup);
     this.alarmTopic = this.operations.topic;
     this.alarms = this.operations.alarms;
+    this.tokenLifecycle = new TokenLifecycle(this, 'TokenLifecycle', {
+      tokenSecret: this.tokenSecret,
+      tokenSecretCreated: !props.tokenSecret,
+      alarmTopic: this.alarmTopic,
+      metricNamespace: METRICS_NAMESPACE,
+      serviceName: SERVICE_NAME,
+      expiryAlarmDays: config.tokenExpiryAlarmDays,
+      ...(config.tokenRotation && {
+        rotation: {
+          daysBeforeExpiry: config.tokenRotationDaysBeforeExpiry,
+          clientSecretArn: config.clientSecretArn,
+          settingsJson: JSON.stringify(config.settings),
+          logLevel: config.logLevel,
+          logRetention: config.logRetention,
+        },
+      }),
+    });
+    for (const alarm of [...this.tokenLifecycle.expiryAlarms, this.tokenLifecycle.rotationFailedAlarm]) {
+      if (alarm) this.operations.showAlarm(alarm.node.id, alarm);
+    }
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -502,9 +546,8 @@ export class SalesNavigatorExport extends Construct {
   private createTokenSecret(): Secret {
     const secret = new Secret(this, 'TokenSecret', {
       description:
-        'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: aws secretsmanager ' +
-        'put-secret-value --secret-id <this secret> --secret-string ' +
-        '\'{"accessToken":"<token>","expiresAt":"<ISO 8601 expiry, e.g. 2027-01-31T00:00:00Z>"}\' (README: "Put the LinkedIn token in the secret").',
+        'LinkedIn Sales Navigator access token of the export pipeline. Fill it with: npm run token -- login ' +
+        '--stack <stack name>, or by hand with aws secretsmanager put-secret-value (README: "Put the LinkedIn token in the secret").',
       removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: this.props.tokenSecretKey,
     });
@@ -513,12 +556,7 @@ export class SalesNavigatorExport extends Construct {
     // whenever either property changes). Until it is set, the functions fail with a
     // ConfigurationError that says how to set it.
     (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'LinkedIn issues this token through an OAuth consent a human gives (no refresh token is guaranteed), so ' +
-        `it cannot be rotated by a Lambda; the TokenExpiring alarm warns ${TOKEN_EXPIRY_WARNING_DAYS} days before it expires.`,
-    });
+    // cdk-nag's rotation rule (SMG4) is answered in TokenLifecycle: rotation there, or the reason why not.
     return secret;
   }
 
@@ -551,7 +589,10 @@ export class SalesNavigatorExport extends Construct {
         securityGroups: config.vpc ? config.securityGroups : undefined,
         environment: {
           ...commonEnvironment,
-          ...(spec.linkedin && { TOKEN_SECRET_ARN: this.tokenSecret.secretArn }),
+          ...(spec.linkedin && {
+            TOKEN_SECRET_ARN: this.tokenSecret.secretArn,
+            TOKEN_RENEW_COMMAND: stackRenewCommand(this),
+          }),
         },
       });
       // GetSecretValue only (grantRead would add secretsmanager:DescribeSecret, which no code calls).
@@ -764,35 +805,6 @@ export class SalesNavigatorExport extends Construct {
       maxHoursWithoutSuccess: config.maxHoursWithoutSuccess,
       overdueRunHours: config.overdueRunHours,
     });
-    const topic = operations.topic;
-
-    const alarms: Record<string, AlarmSpec> = {
-      TokenExpiringAlarm: {
-        metric: new Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: 'TokenExpiresInDays',
-          dimensionsMap: { service: SERVICE_NAME },
-          statistic: 'Minimum',
-          period: Duration.days(1),
-        }),
-        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-        threshold: TOKEN_EXPIRY_WARNING_DAYS,
-        description: `The LinkedIn access token expires within ${TOKEN_EXPIRY_WARNING_DAYS} days: renew it and update the token secret.`,
-      },
-    };
-    const created: Record<string, Alarm> = {};
-    for (const [id, { metric, description, threshold = 1, comparisonOperator }] of Object.entries(alarms)) {
-      const alarm = new Alarm(this, id, {
-        metric,
-        threshold,
-        comparisonOperator: comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      alarm.addAlarmAction(new SnsAction(topic));
-      operations.showAlarm(id, alarm);
-    }
     return operations;
   }
 }
@@ -810,6 +822,9 @@ type Resolved = SalesNavigatorExportProps & {
   readonly mapConcurrency: number;
   readonly overdueRunHours: number;
   readonly maxHoursWithoutSuccess: number;
+  readonly tokenExpiryAlarmDays: readonly number[];
+  readonly tokenRotation: boolean;
+  readonly tokenRotationDaysBeforeExpiry: number;
   readonly lake: boolean;
   readonly athenaScanLimitGb: number;
 };
@@ -846,6 +861,10 @@ function resolveProps(props: SalesNavigatorExportProps): Resolved {
     mapConcurrency: props.mapConcurrency ?? EXPORT_DEFAULTS.mapConcurrency,
     overdueRunHours: props.overdueRunHours ?? EXPORT_DEFAULTS.overdueRunHours,
     maxHoursWithoutSuccess: props.maxHoursWithoutSuccess ?? EXPORT_DEFAULTS.maxHoursWithoutSuccess,
+    tokenExpiryAlarmDays: props.tokenExpiryAlarmDays ?? EXPORT_DEFAULTS.tokenExpiryAlarmDays,
+    tokenRotation: props.tokenRotation ?? EXPORT_DEFAULTS.tokenRotation,
+    tokenRotationDaysBeforeExpiry:
+      props.tokenRotationDaysBeforeExpiry ?? EXPORT_DEFAULTS.tokenRotationDaysBeforeExpiry,
     lake: props.lake ?? EXPORT_DEFAULTS.lake,
     athenaScanLimitGb: props.athenaScanLimitGb ?? EXPORT_DEFAULTS.athenaScanLimitGb,
   };

@@ -49,6 +49,9 @@ export class SalesNavExportStack extends Stack {
   get exportCrmJob() {
     return this.export.exportCrmJob;
   }
+  get tokenLifecycle() {
+    return this.export.tokenLifecycle;
+  }
   get alarmTopic() {
     return this.export.alarmTopic;
   }
@@ -87,6 +90,10 @@ export function configToProps(scope: Construct, config: Config): SalesNavigatorE
     mapConcurrency: config.mapConcurrency,
     overdueRunHours: config.overdueRunHours,
     maxHoursWithoutSuccess: config.maxHoursWithoutSuccess,
+    tokenExpiryAlarmDays: config.tokenExpiryAlarmDays,
+    tokenRotation: config.tokenRotation,
+    tokenRotationDaysBeforeExpiry: config.tokenRotationDaysBeforeExpiry,
+    clientSecretArn: config.clientSecretArn,
     lake: config.lake,
     glueDatabaseName: config.glueDatabaseName,
     athenaScanLimitGb: config.athenaScanLimitGb,

@@ -9,14 +9,35 @@ import { logger, metrics } from '#common/powertools';
 /** Returns the LinkedIn access token to send as `Authorization: Bearer <token>`. */
 export type TokenProvider = () => Promise<string>;
 
-/** The secret's content. The stack creates the secret empty, for a human to fill with this JSON. */
+/**
+ * The secret's content, written by `npm run token -- login` (or by hand: the first two fields) and by
+ * the rotation function. The optional fields came with issue 19; secrets written before stay valid.
+ */
 export const TokenSecretSchema = z.object({
   accessToken: z.string().trim().min(1),
   expiresAt: z.iso.datetime({ offset: true }),
+  /** Only for applications LinkedIn approved for programmatic refresh tokens. */
+  refreshToken: z.string().trim().min(1).optional(),
+  refreshTokenExpiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** Granted scopes as LinkedIn wrote them (comma-separated). */
+  scope: z.string().optional(),
 });
+export type TokenSecret = z.infer<typeof TokenSecretSchema>;
 
-/** Warn (log + metric) when the token expires within this many days: renewing it is a manual step. */
+/** Warn (log) when the token expires within this many days: renewing it is a manual step. */
 export const TOKEN_EXPIRY_WARNING_DAYS = 7;
+
+/** The command that renews the token of a deployed stack (README "Renew the token"). */
+export function renewCommand(target: { stackName: string; region: string } | { secretArn: string }): string {
+  return 'stackName' in target
+    ? `npm run token -- login --stack ${target.stackName} --region ${target.region}`
+    : `npm run token -- login --secret-arn ${target.secretArn}`;
+}
+
+/** What the expiry alarms and an expired-token failure say (the same words in both). */
+export function renewInstruction(command: string): string {
+  return `renew it with: ${command} (the member signs in to LinkedIn once; README "Renew the token")`;
+}
 
 /** Secrets Manager errors that no retry fixes: the secret or the function's permissions are wrong. */
 const CONFIGURATION_FAILURES = new Set([
@@ -42,12 +63,15 @@ export function secretTokenProvider(opts: {
   /** @default 5 minutes */
   cacheTtlMs?: number;
   now?: () => Date;
+  /** What renews the token (the stack passes TOKEN_RENEW_COMMAND). @default `renewCommand({secretArn})` */
+  renewCommand?: string;
 }): TokenProvider {
   const { client, secretId, cacheTtlMs = 5 * 60 * 1000, now = () => new Date() } = opts;
+  const renew = renewInstruction(opts.renewCommand ?? renewCommand({ secretArn: secretId }));
   let cache: { token: Promise<CachedToken>; readAt: number } | undefined;
 
   const howToSet =
-    `Set it with: aws secretsmanager put-secret-value --secret-id ${secretId} ` +
+    `Set it with: ${opts.renewCommand ?? renewCommand({ secretArn: secretId })}, or: aws secretsmanager put-secret-value --secret-id ${secretId} ` +
     `--secret-string '{"accessToken":"...","expiresAt":"2027-01-31T00:00:00Z"}'`;
 
   async function read(): Promise<CachedToken> {
@@ -82,7 +106,7 @@ export function secretTokenProvider(opts: {
       );
     }
     const expiresAt = new Date(parsed.data.expiresAt);
-    warnIfExpiringSoon(expiresAt, now());
+    recordExpiry(expiresAt, now());
     return { accessToken: parsed.data.accessToken, expiresAt };
   }
 
@@ -99,23 +123,27 @@ export function secretTokenProvider(opts: {
     const token = await entry.token;
     if (token.expiresAt.getTime() <= now().getTime()) {
       throw new LinkedInAuthError(
-        `the LinkedIn access token expired on ${token.expiresAt.toISOString()}: create a new one and ` +
-          `update the secret ${secretId}. ${howToSet}`,
+        `the LinkedIn access token in ${secretId} expired on ${token.expiresAt.toISOString()}: ${renew}`,
       );
     }
     return token.accessToken;
   };
 }
 
-function warnIfExpiringSoon(expiresAt: Date, now: Date): void {
+/**
+ * Publishes `TokenExpiresInDays` on every read, negative once the token has expired: the expiry
+ * alarms (lib/constructs/token-lifecycle.ts) need a datapoint after the expiry too, or they would
+ * fall back to OK exactly when every export stops (issue 19). Logs a warning in the last days.
+ */
+function recordExpiry(expiresAt: Date, now: Date): void {
   const msLeft = expiresAt.getTime() - now.getTime();
-  if (msLeft <= 0 || msLeft > TOKEN_EXPIRY_WARNING_DAYS * DAY_MS) return;
   const days = Math.floor(msLeft / DAY_MS);
-  logger.warn('LinkedIn access token expires soon: renew it and update the secret', {
-    expiresAt: expiresAt.toISOString(),
-    expiresInDays: days,
-  });
   metrics.addMetric('TokenExpiresInDays', MetricUnit.Count, days);
+  if (msLeft > TOKEN_EXPIRY_WARNING_DAYS * DAY_MS) return;
+  logger.warn(
+    msLeft <= 0 ? 'LinkedIn access token has expired' : 'LinkedIn access token expires soon: renew it',
+    { expiresAt: expiresAt.toISOString(), expiresInDays: days },
+  );
 }
 
 /** For local runs and tests: always the same token. */

@@ -13,7 +13,8 @@ export const USAGE = `Export LinkedIn Sales Navigator analytics (seat, activity,
 
 Usage:
   npm run export -- --local --api-url URL [options]   run the workflow on this machine against LinkedIn
-                                                      (token in LINKEDIN_ACCESS_TOKEN; no AWS needed)
+                                                      (token in LINKEDIN_ACCESS_TOKEN, else the file
+                                                      npm run token -- login writes; no AWS needed)
   npm run export -- --local --emulator [options]      the same against the built-in emulator (made-up data)
   npm run export -- --state-machine-arn ARN [options] start the deployed ExportRun and follow it
   npm run export -- --stop EXECUTION_ARN              stop an ExportRun execution started in AWS
@@ -24,7 +25,8 @@ Usage:
 Options:
   --local                       run the state machines locally (aws-local-stepfunctions)
   --api-url URL                 local: LinkedIn API base URL, https://api.linkedin.com/v2 for the real one;
-                                the token is read from LINKEDIN_ACCESS_TOKEN
+                                the token is read from LINKEDIN_ACCESS_TOKEN, else from the token file
+                                (LINKEDIN_TOKEN_FILE, default ~/.config/salesnav-export/linkedin-token.json)
   --emulator                    local: use the built-in LinkedIn emulator (made-up data, no account needed)
   --dest DIR|s3://bucket/prefix local: destination (default ./exports; ./exports-demo for the emulator);
                                 s3:// honours AWS_ENDPOINT_URL_S3

@@ -3,6 +3,8 @@ import { addDays, daysBetween } from '#common/days';
 import { contractUrnId, DATASETS } from '#common/model';
 import { parseSettings, type Settings } from '#common/settings';
 import type { Contract, LinkedInApi } from '#linkedin/api';
+import { daysLeft } from '#linkedin/oauth';
+import { renewInstruction, TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
 import type { Manifest } from '#steps/finish';
 import { analyticsDatasets, MAX_WINDOW_DAYS, type RunInput } from '#steps/plan';
 import { localDeps } from '../deps.ts';
@@ -12,6 +14,7 @@ import { type LocalRunResult, newRunId, runExportLocally } from '../executor.ts'
 import { FolderStore } from '../folder-store.ts';
 import { acquireLock, DestinationLockedError } from '../lock.ts';
 import { demoSummary } from '../query/demo-summary.ts';
+import { defaultTokenFile, readTokenFile } from '../token-file.ts';
 import { Progress } from './progress.ts';
 import { report } from './summary.ts';
 import { type Args, type CliIo, EXIT, UsageError } from './types.ts';
@@ -21,14 +24,9 @@ const EMULATOR_HOST = '127.0.0.1';
 const MIN_DOWNLOAD_IDLE_TIMEOUT_MS = 2_000;
 
 export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  // 1. What can be checked without any call: the token.
-  const token = args.emulator ? undefined : env.LINKEDIN_ACCESS_TOKEN?.trim();
-  if (!args.emulator && !token) {
-    throw new UsageError(
-      '--api-url needs the access token in the LINKEDIN_ACCESS_TOKEN environment variable ' +
-        '(export LINKEDIN_ACCESS_TOKEN=...; README "Get access" says how to get one)',
-    );
-  }
+  // 1. What can be checked without any call: the token (LINKEDIN_ACCESS_TOKEN, else the token file
+  // `npm run token -- login` writes, whose expiry is checked here).
+  const token = args.emulator ? undefined : await localToken(env, io);
   // 2. The destination: writable / reachable, and ours alone for the run (lock).
   const destination = await openDestination(args.dest, env);
   const { store } = destination;
@@ -143,6 +141,37 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
     await emulator?.close();
     await lock.release();
   }
+}
+
+/**
+ * The access token of a run against LinkedIn: LINKEDIN_ACCESS_TOKEN when set (as before), else the
+ * token file. A file token that has expired stops the run before anything starts, naming the command
+ * that renews it; one that expires within TOKEN_EXPIRY_WARNING_DAYS is used with a warning.
+ */
+async function localToken(env: NodeJS.ProcessEnv, io: CliIo): Promise<string> {
+  const fromEnv = env.LINKEDIN_ACCESS_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  const path = defaultTokenFile(env);
+  const record = await readTokenFile(path);
+  if (!record) {
+    throw new UsageError(
+      `--api-url needs the access token: run npm run token -- login (it writes ${path}), or export LINKEDIN_ACCESS_TOKEN=... ` +
+        '(README "Get access" says how to get one)',
+    );
+  }
+  const expiresAt = new Date(record.expiresAt);
+  const days = daysLeft(expiresAt, new Date());
+  if (expiresAt.getTime() <= Date.now()) {
+    throw new UsageError(
+      `the LinkedIn access token in ${path} expired on ${record.expiresAt}: ${renewInstruction('npm run token -- login')}`,
+    );
+  }
+  if (days < TOKEN_EXPIRY_WARNING_DAYS) {
+    io.err(
+      `The LinkedIn access token in ${path} expires in ${days} days (${record.expiresAt}): renew it with: npm run token -- login`,
+    );
+  }
+  return record.accessToken;
 }
 
 /** `downloadIdleTimeoutMs` multiplied by `--time-scale`, with a floor (the emulator runs at 0.001). */

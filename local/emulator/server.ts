@@ -16,6 +16,12 @@ import {
   type CrmKnobs,
 } from './crm.ts';
 import { type CsvSpec, csvBuffer, csvByteLength, csvChunks, csvRowCount, DAY_MS } from './csv.ts';
+import {
+  OAUTH_BASE_PATH,
+  type OAuthEmulatorOptions,
+  OAuthEmulatorOptionsSchema,
+  OAuthEndpoints,
+} from './oauth.ts';
 import { laneKey, ScenarioBook, type ScenarioKnobs, ScenariosSchema } from './scenarios.ts';
 
 /**
@@ -100,6 +106,8 @@ const EmulatorOptionsSchema = z
     scenarios: ScenariosSchema.default({}),
     /** The CRM data validation endpoints: instances, timings, parts per job, knobs (crm.ts). */
     crm: z.custom<CrmEmulatorOptions>((v) => CrmEmulatorOptionsSchema.safeParse(v).success).default({}),
+    /** The OAuth endpoints: client credentials, consent, expires_in, refresh on or off (oauth.ts). */
+    oauth: z.custom<OAuthEmulatorOptions>((v) => OAuthEmulatorOptionsSchema.safeParse(v).success).default({}),
     /** Clock (epoch ms). Default `Date.now`. */
     now: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').default(() => Date.now),
   })
@@ -141,6 +149,10 @@ export interface Emulator {
   scenario(contract: string, dataset: Dataset): ScenarioKnobs;
   /** From now on every API call answers 401 EXPIRED_ACCESS_TOKEN. */
   revokeToken(): void;
+  /** `http://127.0.0.1:PORT/oauth/v2`: authorization, accessToken, introspectToken. */
+  readonly oauthUrl: string;
+  /** The OAuth endpoints: client credentials, knobs, tokens issued (oauth.ts). */
+  readonly oauth: OAuthEndpoints;
   /** The exact bytes a COMPLETED job over `[startMs, endMs)` serves. */
   expectedCsv(contract: string, dataset: Dataset, startMs: number, endMs: number): Buffer;
   /** The CRM data validation jobs created so far. */
@@ -243,7 +255,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     // LinkedIn's own sample error: `{"message": "Empty oauth2_access_token", "serviceErrorCode": 401, "status": 401}`.
     if (!authorization) throw new HttpError(401, 'Empty oauth2_access_token');
     const presented = /^Bearer (\S+)$/i.exec(authorization)?.[1];
-    if (presented === undefined || !sameSecret(presented, token)) {
+    // The fixed token, or one the OAuth endpoints issued (valid until its expires_in has passed).
+    const issued = presented === undefined ? 'unknown' : oauth.check(presented);
+    if (issued === 'expired') throw expiredToken();
+    if (presented === undefined || (issued === 'unknown' && !sameSecret(presented, token))) {
       throw new HttpError(401, 'Invalid access token');
     }
     if (revoked) throw expiredToken();
@@ -375,6 +390,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     else res.end();
   }
 
+  const oauth = new OAuthEndpoints(opts.oauth, now);
   const crm = new CrmEndpoints(opts.crm, {
     now,
     origin: () => origin,
@@ -388,6 +404,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   async function route(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL) {
     const path = url.pathname;
     if (crm.handles(path)) return crm.route(req, res, url, (s, h) => writeHead(res, record, s, h));
+    if (oauth.handles(path)) return oauth.route(req, res, url, (s, h) => writeHead(res, record, s, h));
     const media = MEDIA_PATH.exec(path);
     if (media) {
       allow(req, 'GET');
@@ -452,6 +469,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url: `${origin}${API_BASE_PATH}`,
     origin,
+    oauthUrl: `${origin}${OAUTH_BASE_PATH}`,
+    oauth,
     token,
     requests,
     jobs: () => {

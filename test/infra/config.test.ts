@@ -23,9 +23,30 @@ describe('loadConfig', () => {
       mapConcurrency: 3000,
       logRetentionDays: 30,
       logLevel: 'INFO',
+      tokenExpiryAlarmDays: [14, 7, 1],
+      tokenRotation: false,
+      tokenRotationDaysBeforeExpiry: 10,
       overdueRunHours: 20,
       settings: parseSettings({}),
     } satisfies Config);
+  });
+
+  it('reads the token keys: alarm days as a list, rotation and its days, a client secret only with rotation', () => {
+    expect(
+      loadConfig({
+        tokenExpiryAlarmDays: '21, 3',
+        tokenRotation: 'true',
+        tokenRotationDaysBeforeExpiry: '5',
+      }),
+    ).toMatchObject({ tokenExpiryAlarmDays: [21, 3], tokenRotation: true, tokenRotationDaysBeforeExpiry: 5 });
+    expect(loadConfig({ tokenExpiryAlarmDays: [30] }).tokenExpiryAlarmDays).toEqual([30]);
+    expect(() => loadConfig({ tokenExpiryAlarmDays: '0' })).toThrow(/tokenExpiryAlarmDays/);
+    expect(() => loadConfig({ tokenRotationDaysBeforeExpiry: '60' })).toThrow(
+      /tokenRotationDaysBeforeExpiry/,
+    );
+    expect(() =>
+      loadConfig({ clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:client-AbCdEf' }),
+    ).toThrow(/clientSecretArn: clientSecretArn is only used with tokenRotation=true/);
   });
 
   it('reads the CDK context of a construct, where -c values arrive as strings', () => {

@@ -7,6 +7,7 @@ import { SalesNavExportStack } from '#lib/stack';
 
 const MODES = {
   'created bucket and secret, email alarms': { alarmEmail: 'ops@example.com', bucketPrefix: 'salesnav' },
+  'token rotation with a created client secret': { tokenRotation: true },
   'imported bucket and secret': {
     bucketName: 'existing-exports',
     tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkedin-token-AbCdEf',

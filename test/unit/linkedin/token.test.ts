@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { ConfigurationError, LinkedInAuthError } from '#common/errors';
 import { logger, metrics } from '#common/powertools';
-import { secretTokenProvider, staticTokenProvider } from '#linkedin/token';
+import { renewInstruction, secretTokenProvider, staticTokenProvider } from '#linkedin/token';
 
 const SECRET_ID = 'salesnav/linkedin-token';
 const TOKEN = 'AQX-secret-token-do-not-leak';
@@ -78,7 +78,7 @@ describe('secretTokenProvider', () => {
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as Error).message).toMatch(
       new RegExp(
-        `^cannot read the LinkedIn token secret ${SECRET_ID} \\(ResourceNotFoundException\\): it may have no value yet\\. Set it with: aws secretsmanager put-secret-value --secret-id ${SECRET_ID} `,
+        `^cannot read the LinkedIn token secret ${SECRET_ID} \\(ResourceNotFoundException\\): it may have no value yet\\. Set it with: npm run token -- login --secret-arn ${SECRET_ID}, or: aws secretsmanager put-secret-value --secret-id ${SECRET_ID} `,
       ),
     );
   });
@@ -97,17 +97,48 @@ describe('secretTokenProvider', () => {
     await expect(getToken()).rejects.toThrow(LinkedInAuthError);
   });
 
-  it('warns and records TokenExpiresInDays when the token expires within 7 days', async () => {
+  it('records TokenExpiresInDays on every read, negative once expired, and warns in the last 7 days', async () => {
     secret({ accessToken: TOKEN, expiresAt: new Date(now.getTime() + 3.5 * DAY).toISOString() });
     await provider()();
-    expect(addMetric).toHaveBeenCalledExactlyOnceWith('TokenExpiresInDays', 'Count', 3);
+    expect(addMetric).toHaveBeenLastCalledWith('TokenExpiresInDays', 'Count', 3);
     expect(warn).toHaveBeenCalledOnce();
     expect(JSON.stringify(warn.mock.calls)).not.toContain(TOKEN);
 
     secret({ accessToken: TOKEN, expiresAt: new Date(now.getTime() + 8 * DAY).toISOString() });
     await provider()();
-    expect(addMetric).toHaveBeenCalledOnce();
+    expect(addMetric).toHaveBeenLastCalledWith('TokenExpiresInDays', 'Count', 8);
     expect(warn).toHaveBeenCalledOnce();
+
+    // After the expiry the datapoint keeps coming (the alarm stays in ALARM), and the run fails at once.
+    secret({ accessToken: TOKEN, expiresAt: new Date(now.getTime() - 0.5 * DAY).toISOString() });
+    await expect(provider()()).rejects.toThrow(LinkedInAuthError);
+    expect(addMetric).toHaveBeenLastCalledWith('TokenExpiresInDays', 'Count', -1);
+    expect(addMetric).toHaveBeenCalledTimes(3);
+  });
+
+  it("names the stack's renew command when a token has expired (the alarms say the same)", async () => {
+    secret({ accessToken: TOKEN, expiresAt: '2026-01-10T00:00:00Z' });
+    const command = 'npm run token -- login --stack SalesNavExport --region eu-west-1';
+    const err = await secretTokenProvider({
+      client: new SecretsManagerClient({}),
+      secretId: SECRET_ID,
+      now: () => now,
+      renewCommand: command,
+    })().catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      `the LinkedIn access token in ${SECRET_ID} expired on 2026-01-10T00:00:00.000Z: ${renewInstruction(command)}`,
+    );
+  });
+
+  it('accepts the fields login and rotation write (refresh token, scope) next to the old two', async () => {
+    secret({
+      accessToken: TOKEN,
+      expiresAt: '2026-12-31T00:00:00Z',
+      refreshToken: 'refresh',
+      refreshTokenExpiresAt: '2027-06-01T00:00:00Z',
+      scope: 'r_sales_nav_analytics',
+    });
+    await expect(provider()()).resolves.toBe(TOKEN);
   });
 });
 
