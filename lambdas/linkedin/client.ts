@@ -10,6 +10,7 @@ import {
   LinkedInResponseError,
   LinkedInThrottledError,
   LinkedInTransientError,
+  printableText,
 } from '#common/errors';
 import { type Dataset, EXPORT_ACTIONS, JobStatusSchema } from '#common/model';
 import { logger } from '#common/powertools';
@@ -473,7 +474,7 @@ export function errorDetail(text: string): string {
   }
   const body = ErrorResponseSchema.safeParse(json).data;
   if (!body) return '';
-  const message = body.message?.trim().slice(0, MAX_ERROR_MESSAGE_CHARS);
+  const message = body.message && printableText(body.message.trim(), MAX_ERROR_MESSAGE_CHARS);
   const codes = [
     body.serviceErrorCode !== undefined && `serviceErrorCode ${body.serviceErrorCode}`,
     body.code !== undefined && `code ${body.code}`,

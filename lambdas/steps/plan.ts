@@ -8,6 +8,7 @@ import {
   InvalidInputError,
   LinkedInResponseError,
   PlanTooLargeError,
+  quotedList,
 } from '#common/errors';
 import {
   CONTRACT_URN_FORMS,
@@ -187,7 +188,7 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
   if (unusable.length) {
     // Its id becomes part of S3 keys: refuse loudly rather than skip a contract silently.
     throw new LinkedInResponseError(
-      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${unusable.join(', ')} ` +
+      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${quotedList(unusable)} ` +
         `(accepted: ${CONTRACT_URN_FORMS.join(' or ')}, <id> of letters, digits, _ or -)`,
     );
   }
