@@ -20,6 +20,7 @@ import {
   type ExportItem,
   IsoDaySchema,
   type ItemRecord,
+  RunIdSchema,
 } from '#common/model';
 import { dayCount, gapsOf, windowsOf } from '#storage/coverage';
 import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
@@ -78,7 +79,7 @@ export type RunInput = z.infer<typeof RunInputSchema>;
 export const PlanRunEventSchema = z.object({
   /** The execution input, validated here (not by the state machine) so errors name the field. */
   input: z.unknown(),
-  runId: z.string().min(1).max(80),
+  runId: RunIdSchema,
   startedAt: z.iso.datetime({ offset: true }),
 });
 export type PlanRunEvent = z.infer<typeof PlanRunEventSchema>;
