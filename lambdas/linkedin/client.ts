@@ -14,7 +14,9 @@ import {
 } from '#common/errors';
 import { type Dataset, EXPORT_ACTIONS, JobStatusSchema } from '#common/model';
 import { logger } from '#common/powertools';
+import { isSecureApiUrl } from '#common/settings';
 import type { Contract, CrmValidationApi, CrmValidationJob, ExportJob, LinkedInApi } from './api.ts';
+import { redactUrl } from './download-hosts.ts';
 import { restliQuery } from './restli.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -185,6 +187,12 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
   constructor(options: LinkedInClientOptions) {
     if (!URL.canParse(options.baseUrl)) {
       throw new ConfigurationError(`LinkedIn base URL is not a URL: ${options.baseUrl}`);
+    }
+    if (!isSecureApiUrl(options.baseUrl)) {
+      // The bearer token would travel in cleartext: only the local emulator on loopback may use http.
+      throw new ConfigurationError(
+        `LinkedIn base URL ${redactUrl(options.baseUrl)} must be https (http only to a loopback IP such as 127.0.0.1)`,
+      );
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.getToken = options.getToken;

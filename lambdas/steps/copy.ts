@@ -14,6 +14,7 @@ import {
 } from '#common/errors';
 import type { ExportItem, ItemRecord } from '#common/model';
 import { logger, metrics } from '#common/powertools';
+import { downloadHostsOf } from '#common/settings';
 import type { ExportJob } from '#linkedin/api';
 import {
   type DownloadOptions,
@@ -87,7 +88,7 @@ export async function copyExport(
 ): Promise<{ result: CopyResult; notes: CopyNotes }> {
   const { item, jobId } = input;
   const options: DownloadOptions = {
-    allowedHosts: deps.settings.allowedDownloadHosts,
+    allowedHosts: downloadHostsOf(deps.settings),
     idleTimeoutMs: deps.settings.downloadIdleTimeoutMs,
     ...(deps.downloadAgents && { agents: deps.downloadAgents }),
   };

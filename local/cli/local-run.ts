@@ -69,7 +69,8 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
         allowedDownloadHosts: [
           ...defaults.allowedDownloadHosts,
           ...args.allowHosts,
-          ...(emulator ? [EMULATOR_HOST] : []),
+          // The emulator's own host and port (a pattern without a port allows only the default one).
+          ...(emulator ? [`${EMULATOR_HOST}:${new URL(emulator.url).port}`] : []),
         ],
         downloadIdleTimeoutMs: scaledIdleTimeout(defaults, timeScale),
       },

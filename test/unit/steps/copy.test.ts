@@ -36,7 +36,7 @@ const ITEM: ExportItem = {
 };
 const KEY = 'sales-navigator/activity/contract=123/window=2025-03-01_2025-03-02/activity.csv';
 const SECRET = 'sig=SECRET-SIGNATURE';
-const settings = parseSettings({ allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1'] });
+const settings = parseSettings({ allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1:*'] });
 
 /** An activity export of `rows` data rows, CRLF, with a quoted multi-line field now and then: ~10 MiB. */
 function activityCsv(rows: number): Buffer {

@@ -93,7 +93,11 @@ describe('steps', () => {
     ['finishRun', { runId: '../other-run' }, 'runId: a run id (the execution name) must be'],
     ['finishRun', { runId: 'run-1/items' }, 'runId: a run id (the execution name) must be'],
     ['finishRun', { runId: '..' }, 'runId: a run id cannot be only dots'],
-    ['createJob', { runId: 'other/../x', item: ITEM }, 'CreateJob received an invalid event: runId: a run id'],
+    [
+      'createJob',
+      { runId: 'other/../x', item: ITEM },
+      'CreateJob received an invalid event: runId: a run id',
+    ],
     ['copyToS3', { runId: 'run 1', item: ITEM }, 'runId: a run id (the execution name) must be'],
     ['recordFailure', { runId: 'a'.repeat(81), item: ITEM }, 'runId: Too big'],
     [
