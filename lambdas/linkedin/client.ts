@@ -164,6 +164,8 @@ export const END_MARGIN_MS = 5_000;
 
 /** Upper bound on contract pages, so a server that always claims "more" cannot loop us forever. */
 export const MAX_CONTRACT_PAGES = 100;
+/** The largest API answer read (a contracts page or a job is a few KiB); beyond it, refused. */
+export const MAX_API_BODY_BYTES = 4 * 2 ** 20;
 /** LinkedIn error messages are echoed into our errors; keep them short. */
 const MAX_ERROR_MESSAGE_CHARS = 300;
 
@@ -412,13 +414,40 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
     }
   }
 
+  /**
+   * The body as text, read up to MAX_API_BODY_BYTES (after any decoding fetch did, so a gzip bomb is
+   * cut too): a larger answer is refused, named, before it can exhaust a 256 MB Lambda.
+   */
   private async readText(res: Response, endpoint: string): Promise<string> {
+    const tooLarge = () =>
+      new LinkedInResponseError(
+        `${endpoint}: the response body is larger than ${MAX_API_BODY_BYTES / 2 ** 20} MiB, more than any API answer needs; refused`,
+      );
+    if (Number(res.headers.get('content-length')) > MAX_API_BODY_BYTES) {
+      await res.body?.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    if (!res.body) return '';
+    const reader = res.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
     try {
-      return await res.text();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > MAX_API_BODY_BYTES) {
+          await reader.cancel().catch(() => undefined);
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
     } catch (err) {
+      if (err instanceof LinkedInResponseError) throw err;
       // The answer was under way: whatever it said was done.
       throw this.transportError(endpoint, err, this.requestTimeoutMs, endpoint.startsWith('POST'));
     }
+    return new TextDecoder().decode(Buffer.concat(chunks)); // as res.text(): UTF-8, BOM dropped
   }
 
   /** A network failure or timeout. The message is built from error names and codes only. */

@@ -40,7 +40,8 @@ Options:
   --crm-instance URN            a CRM instance whose stale contacts to export (repeatable; needs crmDataValidation
                                 in --datasets when --datasets is given), e.g.
                                 'urn:li:crmInstance:(DYNAMICS,362a3584-0d9b-44a1-a547-25de5cd95d08)'
-  --allow-download-host HOST    local: also accept download URLs on HOST (repeatable; may be http)
+  --allow-download-host HOST    local: also accept download URLs on HOST[:PORT] (repeatable; no port = the
+                                default one; http only to a loopback IP, e.g. 127.0.0.1:4010)
   --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
   --concurrency N               local: lanes (contract × dataset) exported at once, 1-10000 (default 3000)
   --force                       export again even if the object already exists
