@@ -1,7 +1,7 @@
 // A local folder as the store: atomic writes by rename, keys validated, metadata in a hidden sidecar.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,9 @@ const TEMP_SUFFIX = '.partial';
 const METADATA_SUFFIX = '.metadata.json';
 /** Bytes queued for the disk while the next ones arrive (the default 16 KiB serialises reads and writes). */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
+/** Exported member data is the user's alone: files rw-------, folders rwx------ (before the umask). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /**
  * An `ObjectStore` on a local folder: every object is a plain file at its key, so the CSVs open
@@ -130,10 +133,11 @@ export class FolderStore implements ObjectStore {
     body.on('error', hold);
     const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}${TEMP_SUFFIX}`);
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+      await this.assertInsideRoot(dirname(target), key);
       const written = pipeline(
         body,
-        createWriteStream(temp, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES }),
+        createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, highWaterMark: WRITE_BUFFER_BYTES }),
       );
       body.off('error', hold);
       await written;
@@ -141,7 +145,7 @@ export class FolderStore implements ObjectStore {
       if (Object.keys(options.metadata).length) {
         // The sidecar lands just before the object, each by rename, so neither is ever half-written.
         const metaTemp = `${temp}${METADATA_SUFFIX}${TEMP_SUFFIX}`;
-        await writeFile(metaTemp, JSON.stringify(options.metadata), { flag: 'wx' });
+        await writeFile(metaTemp, JSON.stringify(options.metadata), { flag: 'wx', mode: FILE_MODE });
         await rename(metaTemp, metadataPathOf(target)).catch(async (err: unknown) => {
           await rm(metaTemp, { force: true });
           throw err;
@@ -152,6 +156,21 @@ export class FolderStore implements ObjectStore {
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
+    }
+  }
+
+  /**
+   * Refuses to write through a symbolic link: the real path of the folder a key lands in must stay
+   * under the real path of the store's root, so a link planted inside the destination (say
+   * `exports/seat -> /etc`) cannot send member data, or an overwrite, anywhere else.
+   */
+  private async assertInsideRoot(dir: string, key: string): Promise<void> {
+    const [root, real] = await Promise.all([realpath(this.location), realpath(dir)]);
+    if (real !== root && !real.startsWith(root + sep)) {
+      throw new Error(
+        `refusing to write "${key}": its folder resolves to ${real}, outside the destination ${root} ` +
+          '(a symbolic link inside the destination); remove the link',
+      );
     }
   }
 
