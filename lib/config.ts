@@ -3,7 +3,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { CrmSettingsSchema, SettingsSchema } from '#common/settings';
-import { DEFAULT_MAP_CONCURRENCY, MAX_MAP_CONCURRENCY } from './workflow.ts';
+import { DEFAULT_MAP_CONCURRENCY, EXPORT_RUN_TIMEOUT, MAX_MAP_CONCURRENCY } from './workflow.ts';
 
 /**
  * `-c key=value` always delivers a string, while cdk.json may hold the real type. Strings that
@@ -142,6 +142,19 @@ export const ConfigSchema = z
      * @default - no subscription; the topic still exists for other subscribers
      */
     alarmEmail: z.email().optional(),
+    /**
+     * The RunOverdue alarm fires when an ExportRun execution has been running longer than this many
+     * hours (checked hourly by the WatchRuns function): the next daily run is near. Below ExportRun's
+     * own timeout (21 days), which ends such a run TIMED_OUT (RunFailed alarm).
+     * @default 20
+     */
+    overdueRunHours: fromContext(
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(EXPORT_RUN_TIMEOUT.toHours() - 1),
+    ).default(20),
     /**
      * Lanes (contract × dataset) exported at the same time by one run: the MaxConcurrency of the
      * ExportEach Distributed Map (at most 10,000, Step Functions' limit). Each lane runs its windows

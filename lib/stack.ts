@@ -19,7 +19,8 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, Policy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -29,7 +30,11 @@ import {
   ScheduleTargetInput,
   TimeWindow,
 } from 'aws-cdk-lib/aws-scheduler';
-import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import {
+  LambdaInvoke,
+  type ScheduleTargetBaseProps,
+  StepFunctionsStartExecution,
+} from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -43,7 +48,7 @@ import {
 import type { Construct } from 'constructs';
 import { TOKEN_EXPIRY_WARNING_DAYS } from '#linkedin/token';
 import { CRM_DATA_PREFIX, CRM_STATE_PREFIX } from '#storage/crm-keys';
-import { DATA_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
+import { DATA_PREFIX, LEASE_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
@@ -68,9 +73,32 @@ export const SERVICE_NAME = 'salesnav-export';
 /** CloudWatch namespace of the functions' custom metrics (e.g. `TokenExpiresInDays`). */
 export const METRICS_NAMESPACE = 'SalesNavExport';
 
+/**
+ * The schedule target of WatchRuns: lambda:InvokeFunction on the function only. CDK's LambdaInvoke
+ * grants it with grantInvoke, which adds `<fn>:*` (versions and aliases, which nothing publishes).
+ */
+class InvokeFunctionOnly extends LambdaInvoke {
+  constructor(
+    private readonly fn: IFunction,
+    props: ScheduleTargetBaseProps,
+  ) {
+    super(fn, props);
+  }
+
+  protected override addTargetActionToRole(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.fn.functionArn] }),
+    );
+  }
+}
+
+/** The watchdog lists at most a few pages of executions. */
+const WATCH_RUNS_TIMEOUT = Duration.minutes(1);
+
 const HANDLERS_DIR = fileURLToPath(new URL('../lambdas/handlers/', import.meta.url));
 
 type KeyPrefix =
+  | typeof LEASE_PREFIX
   | typeof DATA_PREFIX
   | typeof MANIFEST_PREFIX
   | typeof CRM_DATA_PREFIX
@@ -91,6 +119,8 @@ interface FunctionSpec {
   upload?: KeyPrefix[];
   /** DeleteObject (FinishRun: objects a forced run superseded). */
   remove?: KeyPrefix[];
+  /** Takes or releases item leases (lambdas/storage/lease.ts): Put/Get/DeleteObject on LEASE_PREFIX only. */
+  lease?: boolean;
   memorySize?: number;
 }
 
@@ -108,11 +138,13 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'create-job',
     description: 'Creates a LinkedIn export job for one item.',
     linkedin: true,
+    lease: true,
   },
   checkJob: {
     handler: 'check-job',
     description: 'Reads a LinkedIn export job and decides the next step (poll, copy, recreate, split, fail).',
     linkedin: true,
+    lease: true,
     // Splitting a too-large window skips halves already exported and records them as SKIPPED.
     read: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
@@ -121,6 +153,7 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'copy-to-s3',
     description: 'Streams a finished export from LinkedIn into S3 and records the item.',
     linkedin: true,
+    lease: true,
     upload: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
     memorySize: 1024,
@@ -129,12 +162,14 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     handler: 'record-failure',
     description: 'Records an item that could not be exported.',
     linkedin: false,
+    lease: true,
     write: [MANIFEST_PREFIX],
   },
   finishRun: {
     handler: 'finish-run',
     description: 'Collects the item records into the run manifest; fails the run if an item failed.',
     linkedin: false,
+    lease: true,
     read: [MANIFEST_PREFIX],
     write: [MANIFEST_PREFIX],
     // A forced run's superseded objects, once the new ones hold their days (lambdas/steps/finish.ts).
@@ -202,6 +237,8 @@ export class SalesNavExportStack extends Stack {
   readonly exportJob: StateMachine;
   readonly exportCrmJob: StateMachine;
   readonly alarmTopic: Topic;
+  /** WatchRuns: the hourly function behind the RunOverdue alarm. */
+  readonly runWatchdog: ExportFunction;
 
   constructor(scope: Construct, id: string, props: SalesNavExportStackProps) {
     super(scope, id, props);
@@ -252,6 +289,7 @@ export class SalesNavExportStack extends Stack {
 
     const scheduleGroup = this.createSchedule(config);
     this.alarmTopic = this.createAlarms(config, scheduleGroup);
+    this.runWatchdog = this.createRunWatchdog(config, scheduleGroup, this.alarmTopic);
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -355,6 +393,12 @@ export class SalesNavExportStack extends Stack {
     if (spec.write) allow(['s3:PutObject'], objects(spec.write));
     if (spec.upload) allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
     if (spec.remove) allow(['s3:DeleteObject'], objects(spec.remove));
+    if (spec.lease) {
+      // A conditional delete with an ETag needs s3:GetObject besides s3:DeleteObject (S3 User Guide,
+      // "How to perform conditional deletes"); ListBucket makes a missing lease a 404, not a 403.
+      allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], objects([LEASE_PREFIX]));
+      if (!spec.read) allow(['s3:ListBucket'], [this.bucket.bucketArn]);
+    }
     if (fn.role) {
       acknowledgeWildcardResources(
         fn.role,
@@ -439,6 +483,59 @@ export class SalesNavExportStack extends Stack {
       }),
     });
     return group;
+  }
+
+  /**
+   * WatchRuns: AWS/States has no metric of running executions, so an hourly function lists ExportRun's
+   * RUNNING executions and publishes OldestRunningRunHours; RunOverdue fires past `overdueRunHours`.
+   * (Not referenced by any state machine, so its EXPORT_RUN_ARN makes no dependency cycle.)
+   */
+  private createRunWatchdog(config: Config, group: ScheduleGroup, topic: Topic): ExportFunction {
+    const fn = new ExportFunction(this, 'WatchRuns', {
+      entry: `${HANDLERS_DIR}watch-runs.ts`,
+      description: 'Hourly: publishes how long the oldest running ExportRun execution has been running.',
+      timeout: WATCH_RUNS_TIMEOUT,
+      logRetention: config.logRetentionDays,
+      environment: {
+        EXPORT_RUN_ARN: this.exportRun.stateMachineArn,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+      },
+    });
+    // ListExecutions is authorized on the state machine ARN (not on executions).
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:ListExecutions'],
+        resources: [this.exportRun.stateMachineArn],
+      }),
+    );
+    new Schedule(this, 'WatchRunsSchedule', {
+      description: 'Runs WatchRuns every hour (the RunOverdue alarm).',
+      scheduleGroup: group,
+      schedule: ScheduleExpression.rate(Duration.hours(1)),
+      timeWindow: TimeWindow.off(),
+      target: new InvokeFunctionOnly(fn, {
+        input: ScheduleTargetInput.fromObject({}),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(30),
+      }),
+    });
+    new Alarm(this, 'RunOverdueAlarm', {
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'OldestRunningRunHours',
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      threshold: config.overdueRunHours,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: `An ExportRun execution has been running over ${config.overdueRunHours} h (the next daily run is near): see the WatchRuns log for its ARN, and its execution history for the lane it waits on.`,
+    }).addAlarmAction(new SnsAction(topic));
+    return fn;
   }
 
   private createAlarms(config: Config, scheduleGroup: ScheduleGroup): Topic {

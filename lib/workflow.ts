@@ -25,7 +25,8 @@ import {
  *
  * ExportRun:  PlanRun → ExportEach (Distributed Map over the lanes PlanRun stored, read by its ItemReader)
  *               → ExportLane (inline Map, one window at a time) → RunItem (child) → FinishRun
- * ExportJob:  CreateJob → WaitForJob → CheckJob → Route ─┬─ POLL → WaitForJob
+ * ExportJob:  CreateJob → Route (POLL, or DONE when another run holds the item's lease)
+ *             WaitForJob → CheckJob → Route ─┬─ POLL → WaitForJob
  *                                                        ├─ COPY → CopyToS3 (end)
  *                                                        ├─ RECREATE → WaitBeforeRecreate → CreateJob
  *                                                        ├─ SPLIT → ExportHalves (Map → ExportHalf: child of itself) → Split (end)
@@ -219,7 +220,7 @@ export function buildExportJobDefinition(
       STATE.createJob,
       fns,
       'createJob',
-      'POST /salesAnalyticsExportJobs for the item window.',
+      'Take the item lease (planned items), then POST /salesAnalyticsExportJobs for the item window.',
     ),
   ).addCatch(recordFailure, onError);
 
@@ -296,7 +297,8 @@ export function buildExportJobDefinition(
     .otherwise(recordFailure);
   checkJob.next(route);
 
-  return createJob.next(waitForJob);
+  // CreateJob answers POLL (a job was created) or DONE (another run holds the item's lease: SKIPPED).
+  return createJob.next(route);
 }
 
 /** The parent workflow: plan the run, export every lane, write the manifest. */

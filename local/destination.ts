@@ -87,7 +87,9 @@ async function openS3(dest: string, env: NodeJS.ProcessEnv): Promise<Destination
   const lock = s3Lock(client, bucket, key, `s3://${bucket}/${key}`, translate);
   await lock.read(); // reachability, bucket and permission check (a missing lock is fine)
   return {
-    store: new S3ObjectStore({ client, bucket, prefix }),
+    // Item leases need conditional writes; a custom endpoint may ignore them (s3rver does), so only
+    // AWS S3 gets leases (the destination lock still keeps two CLI runs apart).
+    store: new S3ObjectStore({ client, bucket, prefix, conditionalWrites: !endpoint }),
     lock,
     removeStaleTemps: async () => 0, // an S3 object appears only when whole: nothing to remove
   };

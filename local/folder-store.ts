@@ -1,11 +1,22 @@
 // A local folder as the store: atomic writes by rename, keys validated, metadata in a hidden sidecar.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore } from '#storage/store';
+import type { ConditionalJsonStore, ObjectStore, VersionedJson } from '#storage/store';
 
 /** Marks an object still being written; `list` never returns these. */
 const TEMP_SUFFIX = '.partial';
@@ -26,8 +37,88 @@ const DIR_MODE = 0o700;
 export class FolderStore implements ObjectStore {
   readonly location: string;
 
+  /**
+   * Conditional writes for the item leases, atomic on one file system: create by hard-linking a
+   * whole temp file to the key (fails if it exists, so a reader never sees a half-written lease);
+   * replace and remove by first renaming the object aside to a name only this caller knows (one of
+   * two racing callers gets it, the other ENOENT), then checking its tag (a SHA-256 of the content).
+   */
+  readonly conditional: ConditionalJsonStore;
+
   constructor(root: string) {
     this.location = resolve(root);
+    this.conditional = {
+      createJson: (key, value) => this.createJson(key, value),
+      getJsonVersion: (key) => this.getJsonVersion(key),
+      replaceJson: (key, value, etag) => this.replaceJson(key, value, etag),
+      removeIfMatch: (key, etag) => this.removeIfMatch(key, etag),
+    };
+  }
+
+  private async createJson(key: string, value: unknown): Promise<{ etag: string } | undefined> {
+    const target = this.pathOf(key);
+    const text = JSON.stringify(value, null, 2);
+    await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    await this.assertInsideRoot(dirname(target), key);
+    const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}${TEMP_SUFFIX}`);
+    await writeFile(temp, text, { flag: 'wx', mode: FILE_MODE });
+    try {
+      await link(temp, target);
+      return { etag: tagOf(text) };
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && err.code === 'EEXIST') return undefined;
+      throw err;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  private async getJsonVersion(key: string): Promise<VersionedJson | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.pathOf(key), 'utf8');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    return { value: JSON.parse(text), etag: tagOf(text) };
+  }
+
+  /** Moves the object at `key` aside when its tag is `etag`: the aside path, or undefined (changed or gone). */
+  private async takeAside(key: string, etag: string): Promise<string | undefined> {
+    const target = this.pathOf(key);
+    const aside = join(dirname(target), `.${basename(target)}.${randomUUID()}.aside`);
+    try {
+      await rename(target, aside);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    if (tagOf(await readFile(aside, 'utf8')) === etag) return aside;
+    // Not the version the caller read: put it back where it was, unless a new one was created meanwhile.
+    await link(aside, target).catch(() => undefined);
+    await unlink(aside);
+    return undefined;
+  }
+
+  private async replaceJson(
+    key: string,
+    value: unknown,
+    etag: string,
+  ): Promise<{ etag: string } | undefined> {
+    const aside = await this.takeAside(key, etag);
+    if (!aside) return undefined;
+    await rm(aside, { force: true });
+    return this.createJson(key, value);
+  }
+
+  private async removeIfMatch(key: string, etag: string): Promise<boolean> {
+    const aside = await this.takeAside(key, etag);
+    if (aside) {
+      await rm(aside, { force: true });
+      return true;
+    }
+    return !(await this.exists(key));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -191,6 +282,11 @@ export class FolderStore implements ObjectStore {
       throw new Error(`invalid object key "${key}": outside the store`);
     return path;
   }
+}
+
+/** The folder store's ETag: SHA-256 of the object's text. */
+function tagOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function metadataPathOf(target: string): string {

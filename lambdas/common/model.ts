@@ -153,6 +153,13 @@ export const ItemRecordSchema = z.object({
    */
   ambiguousCreates: z.number().int().nonnegative().optional(),
   error: ErrorInfoSchema.optional(),
+  /**
+   * Why a SKIPPED item was not exported when it is not "already exported": `heldByAnotherRun`, another
+   * run held its lease (it was exporting the same item at the time; see storage/lease.ts).
+   */
+  reason: z.string().optional(),
+  /** `reason` heldByAnotherRun: the run id that held the item's lease. */
+  heldBy: z.string().optional(),
   /** Set when this item is a half (or quarter...) of a planned window that LinkedIn found too large. */
   splitFrom: z.object({ start: IsoDaySchema, end: IsoDaySchema }).optional(),
   finishedAt: z.string(),

@@ -4,8 +4,10 @@ import { mapLimit } from '#common/concurrency';
 import type { CrmItemRecord } from '#common/crm';
 import { ConfigurationError, RunIncompleteError } from '#common/errors';
 import { type ExportItem, type ItemRecord, ItemRecordSchema, RunIdSchema } from '#common/model';
+import { logger } from '#common/powertools';
 import { gapsOf, parseWindowKey } from '#storage/coverage';
 import { contractId, itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
+import { releaseLease } from '#storage/lease';
 import { type CrmRunSummary, collectCrmItems, summariseCrm } from './crm/run.ts';
 import type { Deps } from './deps.ts';
 import { type LaneCoverageSummary, type PlanDocument, PlanDocumentSchema } from './plan.ts';
@@ -46,6 +48,8 @@ export interface RunSummary {
   planned: number;
   exported: number;
   skipped: number;
+  /** Of `skipped`: items another run was exporting at the time (reason heldByAnotherRun); absent when none. */
+  heldByAnotherRun?: number;
   failed: number;
   /** Interrupted runs only: items no LinkedIn job was created for. */
   notStarted?: number;
@@ -111,10 +115,12 @@ export async function finishRun(
       options.interrupted?.jobIdsOf,
     ),
   );
+  const held = items.filter((i) => i.reason === 'heldByAnotherRun').length;
   const summary: RunSummary = {
     planned: plan.items.length,
     exported: items.filter((i) => i.status === 'EXPORTED').length,
     skipped: items.filter((i) => i.status === 'SKIPPED').length,
+    ...(held > 0 && { heldByAnotherRun: held }),
     failed: items.filter((i) => i.status === 'FAILED').length,
     ...(options.interrupted && {
       notStarted: items.filter((i) => i.status === 'NOT_STARTED').length,
@@ -147,6 +153,7 @@ export async function finishRun(
   if (plan.superseded?.length) manifest.superseded = await removeSuperseded(plan.superseded, items, deps);
   const key = manifestKey(event.runId);
   await deps.store.putJson(key, manifest);
+  await releaseRunLeases(plan.items, event.runId, deps);
   const crmFailed = summary.crm?.failed ?? 0;
   if (summary.failed > 0 || crmFailed > 0) {
     const what = [
@@ -161,6 +168,29 @@ export async function finishRun(
     );
   }
   return { runId: event.runId, manifestKey: key, summary };
+}
+
+/**
+ * Releases every lease this run still holds: the items' own steps release theirs, but a split item's
+ * lease is held until its halves are done (no step runs after them), and a step's release may have
+ * failed. A lease of another run is left alone (released by run id, see releaseLease). Best effort:
+ * a lease left behind expires after the item budget.
+ */
+async function releaseRunLeases(
+  items: ExportItem[],
+  runId: string,
+  deps: Pick<Deps, 'store'>,
+): Promise<void> {
+  if (!deps.store.conditional) return;
+  await mapLimit(items, 32, async (item) => {
+    try {
+      await releaseLease(deps.store, item, runId);
+    } catch (err) {
+      logger.warn('FinishRun could not release an item lease; it expires after the item budget', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  });
 }
 
 /**

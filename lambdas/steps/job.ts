@@ -15,6 +15,7 @@ import { type ExportItem, type ItemRecord, type ItemStatus, JOB_STATUSES } from 
 import { logger } from '#common/powertools';
 import type { ExportJob } from '#linkedin/api';
 import { itemKey, itemRecordKey } from '#storage/keys';
+import { acquireLease, type Lease, releaseLease } from '#storage/lease';
 import { type CopyNotes, copyExport } from './copy.ts';
 import { isCovered, sourceMetadata, sourceOf } from './coverage.ts';
 import type { Deps } from './deps.ts';
@@ -34,6 +35,18 @@ import type { ItemState } from './state.ts';
  */
 export async function createJob(state: ItemState, deps: Deps): Promise<ItemState> {
   const { item } = state;
+  // A planned item takes its lease before its first job (and keeps it when re-creating one); halves
+  // run inside their parent's lease.
+  if (state.depth === 0) {
+    const lease = await acquireLease(deps.store, item, { runId: state.runId, now: deps.now() });
+    if (lease && !lease.ours) return heldByAnotherRun(state, lease.heldBy, deps);
+    if (lease?.tookOverFrom) {
+      logger.warn('CreateJob: took over an expired lease of another run', {
+        heldBy: lease.tookOverFrom.runId,
+        expiresAt: lease.tookOverFrom.expiresAt,
+      });
+    }
+  }
   const post = () =>
     deps.linkedin.createExportJob(item.dataset, item.contract, dayToMs(item.start), dayToMs(item.end));
   let ambiguousCreates = state.ambiguousCreates ?? 0;
@@ -61,11 +74,41 @@ export async function createJob(state: ItemState, deps: Deps): Promise<ItemState
     job: { id: job.id, createdAt: deps.now().toISOString(), polls: 0 },
     jobIds: [...state.jobIds, job.id],
     status: job.status,
+    next: 'POLL',
     waitSeconds: Math.min(
       pollDelaySeconds(0, deps.settings.poll),
       latencyBoundSeconds(0, deps.settings.poll),
     ),
   };
+}
+
+/**
+ * Another run is exporting this item (it holds the lease, not expired): no job is created, the item
+ * is recorded SKIPPED with reason heldByAnotherRun and that run's id, and this run does not fail for
+ * it (the other run's manifest reports the export).
+ */
+async function heldByAnotherRun(state: ItemState, lease: Lease, deps: Deps): Promise<ItemState> {
+  logger.warn('CreateJob: another run is exporting this item; skipped', {
+    heldBy: lease.runId,
+    expiresAt: lease.expiresAt,
+  });
+  await writeRecord(deps, state, 'SKIPPED', { reason: 'heldByAnotherRun', heldBy: lease.runId });
+  return { ...clearStep(state), next: 'DONE', result: { status: 'SKIPPED', key: itemKey(state.item) } };
+}
+
+/**
+ * Releases a planned item's lease once its record is written. Best effort: a lease left behind
+ * (release failed) is released by FinishRun, or expires after the item budget.
+ */
+export async function releaseItemLease(state: ItemState, deps: Deps): Promise<void> {
+  if (state.depth !== 0) return;
+  try {
+    await releaseLease(deps.store, state.item, state.runId);
+  } catch (err) {
+    logger.warn('could not release the item lease; FinishRun releases it, or it expires', {
+      error: errorOf(err).message,
+    });
+  }
 }
 
 function errorOf(err: unknown): Error {
@@ -209,6 +252,7 @@ async function recordEmptyExport(state: ItemState, job: ExportJob, deps: Deps): 
     key,
   });
   await writeRecord(deps, state, 'EXPORTED', { bytes, rows: 0 });
+  await releaseItemLease(state, deps);
   return { ...state, next: 'DONE', result: { status: 'EXPORTED', key, bytes, rows: 0 } };
 }
 
@@ -298,6 +342,7 @@ export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemSta
     deps,
   );
   await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows, ...notes });
+  await releaseItemLease(state, deps);
   return {
     ...clearStep(state),
     next: 'DONE',
@@ -311,6 +356,7 @@ export async function recordFailure(state: ItemState, deps: Deps): Promise<ItemS
     state.failure ??
     caughtErrorInfo(state.error, 'the item failed without an error (RecordFailure reached directly)');
   await writeRecord(deps, state, 'FAILED', { error: failure });
+  await releaseItemLease(state, deps);
   return { ...state, failure, result: { status: 'FAILED', key: itemKey(state.item) } };
 }
 
@@ -332,7 +378,7 @@ async function writeRecord(
   deps: Deps,
   state: ItemState,
   status: ItemStatus,
-  extra: Pick<ItemRecord, 'bytes' | 'rows' | 'error'> & CopyNotes,
+  extra: Pick<ItemRecord, 'bytes' | 'rows' | 'error' | 'reason' | 'heldBy'> & CopyNotes,
 ): Promise<void> {
   const { item } = state;
   const record: ItemRecord = {

@@ -11,6 +11,8 @@ import type { ExportItem } from '#common/model';
  *   manifests/<run id>/lanes.json              the lanes to export, a JSON array (PlanRun; read by the
  *                                              ExportEach Distributed Map's ItemReader)
  *   manifests/<run id>/items/<item id>.json    one record per finished item
+ *   manifests/leases/<contract id>/<dataset>/<start>_<end>.json
+ *                                              the lease of an item being exported (lease.ts); gone when it ends
  */
 export const DATA_PREFIX = 'sales-navigator';
 export const MANIFEST_PREFIX = 'manifests';
@@ -52,4 +54,12 @@ export function itemRecordPrefix(runId: string): string {
 
 export function itemRecordKey(runId: string, item: ExportItem): string {
   return `${itemRecordPrefix(runId)}${itemId(item)}.json`;
+}
+
+/** Where the leases are: PutObject/GetObject/DeleteObject of the functions that take or release one. */
+export const LEASE_PREFIX = `${MANIFEST_PREFIX}/leases`;
+
+/** The lease of one item (contract × dataset × window): held by the run exporting it. */
+export function leaseKey(item: ExportItem): string {
+  return `${LEASE_PREFIX}/${contractId(item.contract)}/${item.dataset}/${item.start}_${item.end}.json`;
 }

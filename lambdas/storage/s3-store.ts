@@ -14,7 +14,7 @@ import { ConfigurationError } from '#common/errors';
 import { storeError } from './aws-errors.ts';
 import type { ObjectChecksum } from './checksum.ts';
 import { uploadStream } from './s3-upload.ts';
-import type { ObjectStore } from './store.ts';
+import type { ConditionalJsonStore, ObjectStore, VersionedJson } from './store.ts';
 
 /** Multipart part size and parallel parts: memory stays at about PART_SIZE × (QUEUE_SIZE + 1). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -59,6 +59,14 @@ function normalizePrefix(prefix: string): string {
   return prefix.split('/').filter(Boolean).join('/');
 }
 
+/** 412: a conditional request's precondition did not hold (the object exists, or its ETag changed). */
+function isPreconditionFailed(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException &&
+    (err.name === 'PreconditionFailed' || err.$metadata.httpStatusCode === 412)
+  );
+}
+
 function isNotFound(err: unknown): boolean {
   return (
     err instanceof S3ServiceException &&
@@ -72,12 +80,82 @@ export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  /**
+   * S3's conditional writes (PutObject If-None-Match / If-Match, DeleteObject If-Match), for the item
+   * leases. Off for an endpoint that ignores those headers (s3rver does): a lease there would be a
+   * racy check-then-put, so none is taken.
+   */
+  readonly conditional?: ConditionalJsonStore;
 
-  constructor(opts: { client: S3Client; bucket: string; prefix?: string }) {
+  constructor(opts: { client: S3Client; bucket: string; prefix?: string; conditionalWrites?: boolean }) {
     this.client = opts.client;
     this.bucket = opts.bucket;
     this.prefix = normalizePrefix(opts.prefix ?? '');
     this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
+    if (opts.conditionalWrites !== false) {
+      this.conditional = {
+        createJson: (key, value) => this.putJsonIf(key, value, { IfNoneMatch: '*' }),
+        replaceJson: (key, value, etag) => this.putJsonIf(key, value, { IfMatch: etag }),
+        getJsonVersion: (key) => this.getJsonVersion(key),
+        removeIfMatch: (key, etag) => this.removeIfMatch(key, etag),
+      };
+    }
+  }
+
+  /** PutObject with a precondition: `undefined` on 412 (or 404: an If-Match object that is gone). */
+  private async putJsonIf(
+    key: string,
+    value: unknown,
+    condition: { IfNoneMatch: '*' } | { IfMatch: string },
+  ): Promise<{ etag: string } | undefined> {
+    try {
+      const res = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.fullKey(key),
+          Body: JSON.stringify(value, null, 2),
+          ContentType: 'application/json',
+          ...condition,
+        }),
+      );
+      return { etag: res.ETag ?? '' };
+    } catch (err) {
+      if (isPreconditionFailed(err) || ('IfMatch' in condition && isNotFound(err))) return undefined;
+      throw storeError(err, 'PutObject (conditional)', this.describe(key));
+    }
+  }
+
+  private async getJsonVersion(key: string): Promise<VersionedJson | undefined> {
+    let text: string;
+    let etag: string;
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+      );
+      text = (await res.Body?.transformToString('utf8')) ?? '';
+      etag = res.ETag ?? '';
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw storeError(err, 'GetObject', this.describe(key));
+    }
+    try {
+      return { value: JSON.parse(text), etag };
+    } catch (err) {
+      throw new Error(`${this.location}/${key} is not valid JSON`, { cause: err });
+    }
+  }
+
+  private async removeIfMatch(key: string, etag: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), IfMatch: etag }),
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      if (isPreconditionFailed(err)) return false;
+      throw storeError(err, 'DeleteObject (conditional)', this.describe(key));
+    }
   }
 
   async exists(key: string): Promise<boolean> {

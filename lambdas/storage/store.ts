@@ -34,4 +34,32 @@ export interface ObjectStore {
     body: Readable,
     options: { contentType: string; metadata: Record<string, string> },
   ): Promise<{ bytes: number; checksum?: ObjectChecksum }>;
+  /**
+   * Compare-and-swap writes of small JSON objects (the item leases, see lease.ts). Absent on a store
+   * that cannot make them atomic: the steps then run without leases (no protection, never a racy
+   * check-then-put).
+   */
+  readonly conditional?: ConditionalJsonStore;
+}
+
+/** A JSON object with its version tag (S3's ETag; the folder store's own tag). */
+export interface VersionedJson {
+  value: unknown;
+  etag: string;
+}
+
+/**
+ * Atomic conditional writes, as S3 makes them (PutObject `If-None-Match: *` / `If-Match: <ETag>`,
+ * DeleteObject `If-Match`): each answers whether the precondition held instead of throwing for it.
+ * A write racing another one on S3 (409 ConditionalRequestConflict) throws AwsTransientError.
+ */
+export interface ConditionalJsonStore {
+  /** Writes `value` at `key` only if there is no object there; `undefined` when there is one. */
+  createJson(key: string, value: unknown): Promise<{ etag: string } | undefined>;
+  /** The object at `key` with its tag, or `undefined`. */
+  getJsonVersion(key: string): Promise<VersionedJson | undefined>;
+  /** Replaces the object at `key` only if its tag is still `etag`; `undefined` when it is not (or it is gone). */
+  replaceJson(key: string, value: unknown, etag: string): Promise<{ etag: string } | undefined>;
+  /** Removes the object at `key` only if its tag is still `etag`; false when it is not (gone counts as removed). */
+  removeIfMatch(key: string, etag: string): Promise<boolean>;
 }

@@ -28,7 +28,7 @@ export function report(
           ? `, ${s.notStarted ?? 0} not started, ${s.interrupted ?? 0} interrupted`
           : '';
       say(
-        `Run ${result.runId}: ${s.exported} exported, ${s.skipped} skipped, ${s.failed} failed${stopped}, ${s.rows} rows, ${formatBytes(s.bytes)}.`,
+        `Run ${result.runId}: ${s.exported} exported, ${s.skipped} skipped${s.heldByAnotherRun ? ` (${s.heldByAnotherRun} held by another run)` : ''}, ${s.failed} failed${stopped}, ${s.rows} rows, ${formatBytes(s.bytes)}.`,
       );
       for (const crm of manifest.crmItems ?? []) {
         say(
@@ -105,7 +105,11 @@ function table(items: Manifest['items']): string {
     `[${i.window.start}, ${i.window.end})`,
     i.rows === undefined ? '' : String(i.rows),
     i.bytes === undefined ? '' : formatBytes(i.bytes),
-    i.error ? `${i.error.name}: ${i.error.message}` : i.key,
+    i.error
+      ? `${i.error.name}: ${i.error.message}`
+      : i.heldBy
+        ? `held by run ${i.heldBy} (exporting it): ${i.key}`
+        : i.key,
   ]);
   const header = ['STATUS', 'DATASET', 'CONTRACT', 'WINDOW', 'ROWS', 'SIZE', 'KEY / ERROR'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));

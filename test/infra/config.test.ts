@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       mapConcurrency: 3000,
       logRetentionDays: 30,
       logLevel: 'INFO',
+      overdueRunHours: 20,
       settings: parseSettings({}),
     } satisfies Config);
   });
@@ -114,6 +115,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ settings: '{"lookBackDays":14}' }).settings.lookBackDays).toBe(14);
   });
 
+  it('takes overdueRunHours as a whole number of hours below the 21-day run timeout', () => {
+    expect(loadConfig({ overdueRunHours: '30' }).overdueRunHours).toBe(30);
+    for (const bad of ['0', '2.5', '504', 'soon']) {
+      expect(() => loadConfig({ overdueRunHours: bad }), bad).toThrow(/overdueRunHours: /);
+    }
+    expect(loadConfig({ overdueRunHours: '503' }).overdueRunHours).toBe(503);
+  });
+
   it('reports every bad key at once, one per line, with where to fix them', () => {
     let message = '';
     try {
@@ -152,7 +161,10 @@ describe('imported bucket and secret', () => {
   });
 
   it('points the functions and their grants at the imported ones', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const all = Object.values(template.findResources('AWS::Lambda::Function'));
+    // The run watchdog reads Step Functions only: no bucket.
+    const functions = all.filter((fn) => !('EXPORT_RUN_ARN' in fn.Properties.Environment.Variables));
+    expect(all).toHaveLength(12);
     expect(functions).toHaveLength(11); // six analytics functions and five CRM ones
     for (const fn of functions) expect(fn.Properties.Environment.Variables.BUCKET_NAME).toBe(bucketName);
     const linkedin = functions.filter((fn) => 'TOKEN_SECRET_ARN' in fn.Properties.Environment.Variables);

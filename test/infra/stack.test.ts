@@ -153,12 +153,13 @@ describe('token secret', () => {
 });
 
 describe('functions', () => {
-  it('are exactly the six pipeline functions and the five CRM ones: nodejs22.x on arm64, traced, logging to their own log group', () => {
+  it('are exactly the six pipeline functions, the five CRM ones and the run watchdog: nodejs22.x on arm64, traced, logging to their own log group', () => {
     const functions = resources('AWS::Lambda::Function');
     expect(Object.keys(functions).sort()).toEqual(
       [
         ...ALL.map((fn) => logicalId(stack.functions[fn])),
         ...Object.values(stack.crmFunctions).map(logicalId),
+        logicalId(stack.runWatchdog),
       ].sort(),
     );
     for (const fn of Object.values(functions)) {
@@ -234,23 +235,36 @@ describe('least-privilege IAM', () => {
   });
 
   it('scopes S3 object access to key prefixes, per function', () => {
+    // Item leases (storage/lease.ts): exactly Put/Get/DeleteObject on manifests/leases/* for the
+    // functions that take or release one; DeleteObject on manifests/ nowhere else.
+    const lease = objects('manifests/leases');
     const expected: Record<Fn, Record<string, string[]>> = {
       planRun: {
         's3:GetObject': [objects('sales-navigator'), objects('state/crm-data-validation')],
         's3:PutObject': [objects('manifests')],
       },
-      createJob: {},
-      checkJob: { 's3:GetObject': [objects('sales-navigator')], 's3:PutObject': [objects('manifests')] },
-      copyToS3: {
-        's3:PutObject': [objects('manifests'), objects('sales-navigator')],
-        's3:AbortMultipartUpload': [objects('sales-navigator')],
+      createJob: { 's3:GetObject': [lease], 's3:PutObject': [lease], 's3:DeleteObject': [lease] },
+      checkJob: {
+        's3:GetObject': [objects('sales-navigator'), lease],
+        's3:PutObject': [objects('manifests'), lease],
+        's3:DeleteObject': [lease],
       },
-      recordFailure: { 's3:PutObject': [objects('manifests')] },
-      // FinishRun alone may delete, and only data objects: those a forced run superseded.
+      copyToS3: {
+        's3:GetObject': [lease],
+        's3:PutObject': [objects('manifests'), objects('sales-navigator'), lease],
+        's3:AbortMultipartUpload': [objects('sales-navigator')],
+        's3:DeleteObject': [lease],
+      },
+      recordFailure: {
+        's3:GetObject': [lease],
+        's3:PutObject': [objects('manifests'), lease],
+        's3:DeleteObject': [lease],
+      },
+      // FinishRun alone may delete data objects: those a forced run superseded.
       finishRun: {
-        's3:GetObject': [objects('manifests')],
-        's3:PutObject': [objects('manifests')],
-        's3:DeleteObject': [objects('sales-navigator')],
+        's3:GetObject': [objects('manifests'), lease],
+        's3:PutObject': [objects('manifests'), lease],
+        's3:DeleteObject': [objects('sales-navigator'), lease],
       },
     };
     for (const fn of ALL) {
@@ -641,5 +655,64 @@ describe('failure semantics on real AWS', () => {
       expect(state.TimeoutSeconds as number, name).toBeGreaterThan(fnTimeout);
       expect(state.TimeoutSeconds as number, name).toBeLessThan(job.TimeoutSeconds as number);
     }
+  });
+});
+
+describe('run watchdog (RunOverdue)', () => {
+  const watchdogId = () => logicalId(stack.runWatchdog);
+
+  it('alarms on the topic when the oldest running run is over overdueRunHours (default 20)', () => {
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'OldestRunningRunHours',
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      Namespace: 'SalesNavExport',
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 20,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      AlarmActions: [{ Ref: logicalId(stack.alarmTopic) }],
+    });
+    // Bundling skipped: only the template matters here.
+    const other = new SalesNavExportStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Other', {
+      config: loadConfig({ overdueRunHours: '30' }),
+    });
+    const threshold = Object.values(Template.fromStack(other).findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.MetricName === 'OldestRunningRunHours',
+    )?.Properties.Threshold;
+    expect(threshold).toBe(30);
+  });
+
+  it('runs WatchRuns every hour from the stack schedule group, with the ExportRun ARN', () => {
+    const schedules = Object.values(resources('AWS::Scheduler::Schedule')).filter((s) =>
+      JSON.stringify(s.Properties.Target.Arn).includes(watchdogId()),
+    );
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+    const env = resources('AWS::Lambda::Function')[watchdogId()]?.Properties.Environment.Variables;
+    expect(env.EXPORT_RUN_ARN).toEqual({ Ref: logicalId(stack.exportRun) });
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SalesNavExport');
+    expect(env.BUCKET_NAME).toBeUndefined();
+  });
+
+  it('may only list the executions of ExportRun: states:ListExecutions on its ARN, nothing else', () => {
+    const g = grants(stack.runWatchdog.role ?? stack.runWatchdog);
+    const own = [...g.keys()].filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'));
+    expect(own).toEqual(['states:ListExecutions']);
+    expect(g.get('states:ListExecutions')).toEqual([`<${logicalId(stack.exportRun)}>`]);
+    // The schedule may invoke the function itself only (not `<fn>:*`).
+    const invokes = Object.values(resources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+      .filter((st) => JSON.stringify(st.Resource).includes(watchdogId()));
+    expect(invokes).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [watchdogId(), 'Arn'] } },
+    ]);
   });
 });

@@ -195,7 +195,8 @@ describe('renderWorkflowAsl', () => {
       SecondsPath: '$.waitSeconds',
       Next: 'CreateJob',
     });
-    expect(state(asl.exportJob, 'CreateJob').Next).toBe('WaitForJob');
+    // CreateJob routes too: POLL after creating a job, DONE when another run holds the item's lease.
+    expect(state(asl.exportJob, 'CreateJob').Next).toBe('Route');
     expect(state(asl.exportJob, 'CheckJob').Next).toBe('Route');
   });
 });

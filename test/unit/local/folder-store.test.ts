@@ -147,3 +147,47 @@ describe('the destination is the user’s alone', () => {
     }
   });
 });
+
+describe('conditional writes (item leases)', () => {
+  const KEY = 'manifests/leases/1/seat/2026-10-01_2026-10-04.json';
+
+  it('creates only when absent: of ten racing creates exactly one wins', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.conditional.createJson(KEY, { runId: `run-${i}` })),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.findIndex(Boolean);
+    expect(await store.getJson(KEY)).toEqual({ runId: `run-${winner}` });
+    // No temp file is left, and the lease lists like any object.
+    expect(await store.list('manifests/')).toEqual([KEY]);
+    expect((await readdir(join(root, 'manifests/leases/1/seat'))).filter((n) => n.startsWith('.'))).toEqual(
+      [],
+    );
+  });
+
+  it('replaces and removes only on the tag read; a stale tag changes nothing', async () => {
+    const created = await store.conditional.createJson(KEY, { runId: 'a' });
+    const read = await store.conditional.getJsonVersion(KEY);
+    expect(read).toEqual({ value: { runId: 'a' }, etag: created?.etag });
+    const replaced = await store.conditional.replaceJson(KEY, { runId: 'b' }, read?.etag ?? '');
+    expect(replaced?.etag).not.toBe(created?.etag);
+    // A second takeover with the old tag loses (412 on S3), and the new lease stays.
+    expect(await store.conditional.replaceJson(KEY, { runId: 'c' }, read?.etag ?? '')).toBeUndefined();
+    expect(await store.conditional.removeIfMatch(KEY, read?.etag ?? '')).toBe(false);
+    expect(await store.getJson(KEY)).toEqual({ runId: 'b' });
+    expect(await store.conditional.removeIfMatch(KEY, replaced?.etag ?? '')).toBe(true);
+    expect(await store.exists(KEY)).toBe(false);
+    expect(await store.conditional.replaceJson(KEY, { runId: 'd' }, replaced?.etag ?? '')).toBeUndefined();
+  });
+
+  it('of two racing takeovers with the same tag exactly one wins', async () => {
+    await store.conditional.createJson(KEY, { runId: 'old' });
+    const tag = (await store.conditional.getJsonVersion(KEY))?.etag ?? '';
+    const results = await Promise.all([
+      store.conditional.replaceJson(KEY, { runId: 'x' }, tag),
+      store.conditional.replaceJson(KEY, { runId: 'y' }, tag),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.getJson(KEY)).toEqual({ runId: results[0] ? 'x' : 'y' });
+  });
+});
