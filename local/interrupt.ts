@@ -67,6 +67,9 @@ function interruptibleStore(store: ObjectStore, signal: AbortSignal): ObjectStor
     putJson: (key, value) => store.putJson(key, value),
     list: (prefix) => store.list(prefix),
     remove: (key) => store.remove(key),
+    // Leases (item claims against an overlapping run) go through unchanged: releasing one after Ctrl-C
+    // is what lets the next run take the item at once.
+    ...(store.conditional && { conditional: store.conditional }),
     upload: async (key: string, body: Readable, options) => {
       if (signal.aborted) {
         body.destroy();

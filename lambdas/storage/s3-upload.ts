@@ -56,6 +56,8 @@ export async function uploadStream(
   let bytes = 0;
   let buffer: Buffer | undefined;
   let filled = 0;
+  /** CRC32 of the bytes in `buffer` so far. */
+  let partCrc = 0;
   let partNumber = 0;
 
   // Every S3 call of the upload: a transient S3 fault is thrown as AwsTransientError (retried by the
@@ -89,9 +91,8 @@ export async function uploadStream(
     parts.push({ PartNumber: partNumber, ETag: result.ETag, ChecksumCRC32: checksum });
   };
 
-  const dispatch = async (full: Buffer, length: number): Promise<void> => {
+  const dispatch = async (full: Buffer, length: number, partCrc: number): Promise<void> => {
     const part = full.subarray(0, length);
-    const partCrc = crc32(part);
     crc = crc32Combine(crc, partCrc, length);
     bytes += length;
     if (uploadId === undefined) {
@@ -129,21 +130,25 @@ export async function uploadStream(
       while (at < chunk.length) {
         buffer ??= free.pop() ?? Buffer.allocUnsafeSlow(options.partSize);
         const n = Math.min(chunk.length - at, options.partSize - filled);
+        // The part's CRC32 is taken here, from the chunk just received (in cache), not from the part later.
+        partCrc = crc32(at === 0 && n === chunk.length ? chunk : chunk.subarray(at, at + n), partCrc);
         chunk.copy(buffer, filled, at, at + n);
         filled += n;
         at += n;
         if (filled === options.partSize) {
           const full = buffer;
+          const fullCrc = partCrc;
           buffer = undefined;
           filled = 0;
-          await dispatch(full, options.partSize);
+          partCrc = 0;
+          await dispatch(full, options.partSize, fullCrc);
         }
       }
     }
     if (uploadId === undefined) {
       // The whole body fits in one part: a single PutObject.
       const last = (buffer ?? Buffer.alloc(0)).subarray(0, filled);
-      const checksum = crc32Base64(crc32(last));
+      const checksum = crc32Base64(partCrc);
       await s3('PutObject', () =>
         client.send(
           unsignedPayload(
@@ -161,7 +166,7 @@ export async function uploadStream(
       );
       return { bytes: last.length, checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: checksum } };
     }
-    if (filled > 0 && buffer) await dispatch(buffer, filled);
+    if (filled > 0 && buffer) await dispatch(buffer, filled, partCrc);
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));

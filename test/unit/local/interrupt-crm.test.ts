@@ -1,5 +1,10 @@
 // A local run's interruptible LinkedIn API keeps the CRM data validation calls, and refuses them after Ctrl-C.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FolderStore } from '#local/folder-store';
 import { interruptibleDeps } from '#local/interrupt';
 import { crmApi } from '#steps/crm/crm-api';
 import { FakeCrmLinkedIn } from '#test/support/fake-crm';
@@ -21,5 +26,22 @@ describe('interruptibleDeps and the CRM calls', () => {
       name: 'RunInterruptedError',
     });
     expect(linkedin.crmCreated).toHaveLength(1);
+  });
+});
+
+describe('interruptibleDeps and leases', () => {
+  it('keeps the store’s conditional writes, so a local run with Ctrl-C handling still takes item leases', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'interrupt-lease-'));
+    try {
+      const store = new FolderStore(dir);
+      const deps = interruptibleDeps(
+        { ...fakeDeps({ now: '2026-11-20T07:00:00Z' }), store },
+        new AbortController().signal,
+      );
+      expect(deps.store.conditional).toBe(store.conditional);
+      expect(deps.store.conditional).toBeDefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
