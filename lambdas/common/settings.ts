@@ -45,6 +45,9 @@ export const CrmSettingsSchema = z
   })
   .strict();
 
+/** LinkedIn fails an export over 3 GB (FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR); 10 % margin on top. */
+export const MAX_DOWNLOAD_BYTES = Math.round(3 * 10 ** 9 * 1.1);
+
 /** LinkedIn's download hosts: always allowed, unless `replaceDownloadHosts` says otherwise. */
 export const LINKEDIN_DOWNLOAD_HOSTS = ['*.licdn.com', '*.linkedin.com'] as const;
 
@@ -173,6 +176,11 @@ export const SettingsSchema = z
      * of hanging until the Lambda times out.
      */
     downloadIdleTimeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+    /**
+     * The most a download may hold: LinkedIn fails an export over 3 GB, so 3.3 GB (+10 %) by default;
+     * beyond it the copy is aborted and nothing reaches the final key. May be lowered, not raised.
+     */
+    maxDownloadBytes: z.number().int().min(1).max(MAX_DOWNLOAD_BYTES).default(MAX_DOWNLOAD_BYTES),
     /** Longest `Retry-After` the client waits in-process before handing a 429 to the state machine. */
     maxInProcessRetryAfterSeconds: z.number().int().min(0).max(300).default(20),
     /**
