@@ -1,4 +1,5 @@
 // A Lambda container's dependencies, built once from its environment, and a step wrapped as a handler.
+import { GlueClient } from '@aws-sdk/client-glue';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { ConfigurationError, errorInfo } from '#common/errors';
@@ -8,6 +9,7 @@ import { LinkedInClient } from '#linkedin/client';
 import { secretTokenProvider } from '#linkedin/token';
 import type { Step } from '#steps/define-step';
 import type { Deps } from '#steps/deps';
+import { GlueLakeCatalog } from '#storage/lake-catalog';
 import { createS3Client, S3ObjectStore } from '#storage/s3-store';
 
 let cached: Deps | undefined;
@@ -45,6 +47,30 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   return cached;
 }
 
+let cachedWithLake: Deps | undefined;
+
+/**
+ * `awsDeps` plus the Glue lake when LAKE_DATABASE is set (FinishRun, stack with `lake: true`).
+ * Only the handler that calls it bundles the Glue client (the SDK is free of side effects, so
+ * esbuild drops it from every other function).
+ */
+export function awsDepsWithLake(env: NodeJS.ProcessEnv = process.env): Deps {
+  if (cachedWithLake) return cachedWithLake;
+  const deps = awsDeps(env);
+  const database = env.LAKE_DATABASE;
+  cachedWithLake = database
+    ? {
+        ...deps,
+        lake: new GlueLakeCatalog({
+          client: new GlueClient({}),
+          database,
+          dataLocation: deps.store.location,
+        }),
+      }
+    : deps;
+  return cachedWithLake;
+}
+
 /**
  * The Lambda entry point of a step: Powertools context, the step itself, metrics from its output
  * (flushed only when there are some: Powertools warns on every empty flush).
@@ -56,6 +82,8 @@ export function lambdaHandler<O>(
   record?: (output: O) => void,
   /** Metrics of a failed step (e.g. a run that is incomplete), published before the error is rethrown. */
   recordFailure?: (err: unknown) => void,
+  /** The container's dependencies (default `awsDeps`; FinishRun: `awsDepsWithLake`). */
+  deps: () => Deps = () => awsDeps(),
 ): (event: unknown, context: Context) => Promise<O> {
   return async (event, context) => {
     logger.addContext(context);
@@ -63,7 +91,7 @@ export function lambdaHandler<O>(
       remainingMs = () => context.getRemainingTimeInMillis();
     }
     try {
-      const output = await step.run(event, awsDeps());
+      const output = await step.run(event, deps());
       record?.(output);
       return output;
     } catch (err) {

@@ -108,6 +108,29 @@ export const ConfigSchema = z
      */
     retentionDays: fromContext(z.number().int().min(1).max(3650)).default(90),
     /**
+     * Create the query-ready lake: a Glue database with a table and a view per dataset, an Athena
+     * workgroup, and FinishRun registering each run's partitions (README "Query your data").
+     * @default true
+     */
+    lake: fromContext(z.boolean()).default(true),
+    /**
+     * Name of the lake's Glue database (lower-case letters, digits and `_`, as Athena requires).
+     * @default - the stack name in snake case (`SalesNavExport` → `sales_nav_export`)
+     */
+    glueDatabaseName: z
+      .string()
+      .regex(
+        /^[a-z0-9_]{1,255}$/,
+        'must be lower-case letters, digits and _ (at most 255), as Athena requires',
+      )
+      .optional(),
+    /**
+     * The lake's Athena workgroup cancels a query that scans more than this many GiB (Athena bills
+     * $5 per TB scanned, so the default caps one query at about $0.05).
+     * @default 10
+     */
+    athenaScanLimitGb: fromContext(z.number().int().min(1).max(1_000_000)).default(10),
+    /**
      * Complete ARN (ending in the 6-character suffix Secrets Manager adds) of an existing secret
      * holding `{"accessToken","expiresAt"}`, instead of creating one. IAM grants need the complete ARN.
      * @default - a secret with an empty placeholder value is created and retained on stack deletion

@@ -52,6 +52,7 @@ import { DATA_PREFIX, LEASE_PREFIX, MANIFEST_PREFIX } from '#storage/keys';
 import type { Config } from './config.ts';
 import { ExportBucket } from './constructs/export-bucket.ts';
 import { ExportFunction } from './constructs/export-function.ts';
+import { ExportLake } from './constructs/export-lake.ts';
 import { acknowledgePolicyWildcards, acknowledgeWildcardResources } from './constructs/nag.ts';
 import {
   buildExportCrmJobDefinition,
@@ -309,6 +310,29 @@ export class SalesNavExportStack extends Stack {
     for (const [name, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, name, { value, description });
     }
+    if (config.lake) this.createLake(config);
+  }
+
+  /** The Glue tables and views and the Athena workgroup; FinishRun registers each run's partitions. */
+  private createLake(config: Config): void {
+    const lake = new ExportLake(this, 'Lake', {
+      bucket: this.bucket,
+      bucketPrefix: config.bucketPrefix,
+      databaseName: config.glueDatabaseName,
+      bytesScannedCutoffPerQuery: config.athenaScanLimitGb * 1024 ** 3,
+    });
+    // An ExportFunction (createFunctions): the function that registers the partitions.
+    const finishRun = this.functions.finishRun as ExportFunction;
+    finishRun.addEnvironment('LAKE_DATABASE', lake.databaseName);
+    lake.grantRegisterPartitions(finishRun);
+    new CfnOutput(this, 'LakeDatabase', {
+      value: lake.databaseName,
+      description: 'Glue database of the export tables and views (README "Query your data")',
+    });
+    new CfnOutput(this, 'LakeWorkGroup', {
+      value: lake.workGroupName,
+      description: 'Athena workgroup to query the views in (aws athena start-query-execution --work-group)',
+    });
   }
 
   private createTokenSecret(): Secret {

@@ -192,6 +192,19 @@ export class RunIncompleteError extends NamedError {
   }
 }
 
+/**
+ * FinishRun: Glue refused to register the run's partitions (not a passing fault: access denied, a
+ * missing table, a limit). Never retried; the objects and the manifest are written.
+ */
+export class LakeCatalogError extends NamedError {
+  /** The run's counts, so the run's metrics are still published (see RunIncompleteError). */
+  counts?: { exported: number; failed: number };
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LakeCatalogError', message, options);
+  }
+}
+
 /** Errors the state machines retry (with backoff) before giving up on an item. */
 export const RETRYABLE_ERRORS = [
   'LinkedInThrottledError',

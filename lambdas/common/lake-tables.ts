@@ -124,6 +124,11 @@ export function viewColumns(dataset: Dataset): ViewColumn[] {
  * contract even when overlapping exports hold it twice (the copy of the latest window is kept).
  */
 export function viewSql(dataset: Dataset, dialect: SqlDialect): string {
+  return `CREATE OR REPLACE VIEW ${EXPORT_SCHEMAS[dataset].view} AS\n${viewQuery(dataset, dialect)}`;
+}
+
+/** The `SELECT` of `viewSql`, without `CREATE VIEW` (what an Athena view stores as its `originalSql`). */
+export function viewQuery(dataset: Dataset, dialect: SqlDialect): string {
   const schema = EXPORT_SCHEMAS[dataset];
   const raw = (name: string) => quote(name, dialect);
   const contract = quote('contract', dialect);
@@ -140,7 +145,6 @@ export function viewSql(dataset: Dataset, dialect: SqlDialect): string {
   ];
   const outer = viewColumns(dataset).map((c) => quote(c.name, dialect));
   return [
-    `CREATE OR REPLACE VIEW ${schema.view} AS`,
     `SELECT ${outer.join(', ')}`,
     'FROM (',
     `  SELECT\n    ${selects.join(',\n    ')}`,
@@ -181,4 +185,80 @@ const PARSE_PATTERNS = {
 /** Identifiers are always quoted: `window` is reserved, and Athena would fold the camelCase otherwise. */
 function quote(name: string, dialect: SqlDialect): string {
   return `"${(dialect === 'athena' ? name.toLowerCase() : name).replaceAll('"', '""')}"`;
+}
+
+/** Each view column type as Hive names it (the Glue columns) and as Trino names it (the view JSON). */
+const VIEW_TYPES = {
+  VARCHAR: { hive: 'string', trino: 'varchar' },
+  BIGINT: { hive: 'bigint', trino: 'bigint' },
+  DOUBLE: { hive: 'double', trino: 'double' },
+  TIMESTAMP: { hive: 'timestamp', trino: 'timestamp' },
+  DATE: { hive: 'date', trino: 'date' },
+} as const satisfies Record<ViewColumn['type'], { hive: string; trino: string }>;
+
+/** The JSON an Athena (Trino) view keeps base64-encoded in its Glue table's `ViewOriginalText`. */
+export interface PrestoViewDefinition {
+  originalSql: string;
+  catalog: 'awsdatacatalog';
+  schema: string;
+  columns: { name: string; type: string }[];
+}
+
+/** The shape of Glue's `TableInput` for an Athena view, limited to what these views set. */
+export interface GlueViewInput {
+  Name: string;
+  Description: string;
+  TableType: 'VIRTUAL_VIEW';
+  Parameters: { presto_view: 'true'; comment: 'Presto View' };
+  PartitionKeys: [];
+  ViewOriginalText: string;
+  ViewExpandedText: '/* Presto View */';
+  StorageDescriptor: { Columns: { Name: string; Type: string; Comment: string }[] };
+}
+
+const PRESTO_VIEW_PREFIX = '/* Presto View: ';
+const PRESTO_VIEW_SUFFIX = ' */';
+
+/**
+ * The Glue table that IS the dataset's Athena view in `database`, the way Athena stores one it
+ * created with `CREATE VIEW` (Trino's Hive connector reads it back): `TableType: VIRTUAL_VIEW`, the
+ * `presto_view` flag, and `ViewOriginalText` = `/* Presto View: <base64 JSON> *\/`, the JSON holding
+ * `viewQuery(dataset, 'athena')` and its columns in Trino types. The columns must be the ones the
+ * query yields, by name, order and type, or Athena refuses the view as stale; both come from
+ * `viewColumns`. An Athena `NamedQuery` would only save the `CREATE VIEW` text, never run it.
+ */
+export function glueViewInput(dataset: Dataset, database: string): GlueViewInput {
+  const columns = viewColumns(dataset);
+  const definition: PrestoViewDefinition = {
+    originalSql: viewQuery(dataset, 'athena'),
+    catalog: 'awsdatacatalog',
+    schema: database,
+    columns: columns.map((c) => ({ name: c.name.toLowerCase(), type: VIEW_TYPES[c.type].trino })),
+  };
+  const encoded = Buffer.from(JSON.stringify(definition), 'utf8').toString('base64');
+  return {
+    Name: EXPORT_SCHEMAS[dataset].view,
+    Description: `LinkedIn Sales Navigator ${dataset} exports: typed columns, one row per ${EXPORT_SCHEMAS[dataset].rowKey.join(' + ')} of a contract.`,
+    TableType: 'VIRTUAL_VIEW',
+    Parameters: { presto_view: 'true', comment: 'Presto View' },
+    PartitionKeys: [],
+    ViewOriginalText: `${PRESTO_VIEW_PREFIX}${encoded}${PRESTO_VIEW_SUFFIX}`,
+    ViewExpandedText: '/* Presto View */',
+    StorageDescriptor: {
+      Columns: columns.map((c) => ({
+        Name: c.name.toLowerCase(),
+        Type: VIEW_TYPES[c.type].hive,
+        Comment: c.description.slice(0, 255),
+      })),
+    },
+  };
+}
+
+/** The view JSON of a `ViewOriginalText` (the inverse of `glueViewInput`'s encoding), for checks. */
+export function decodePrestoView(viewOriginalText: string): PrestoViewDefinition {
+  if (!viewOriginalText.startsWith(PRESTO_VIEW_PREFIX) || !viewOriginalText.endsWith(PRESTO_VIEW_SUFFIX)) {
+    throw new Error('not a Presto view text (expected /* Presto View: <base64> */)');
+  }
+  const encoded = viewOriginalText.slice(PRESTO_VIEW_PREFIX.length, -PRESTO_VIEW_SUFFIX.length);
+  return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as PrestoViewDefinition;
 }

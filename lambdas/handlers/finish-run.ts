@@ -1,8 +1,8 @@
 // Lambda FinishRun: collects the item records into the run manifest (see steps/finish.ts).
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { RunIncompleteError } from '#common/errors';
+import { LakeCatalogError, RunIncompleteError } from '#common/errors';
 import { metrics } from '#common/powertools';
-import { lambdaHandler } from '#lambda-runtime';
+import { awsDepsWithLake, lambdaHandler } from '#lambda-runtime';
 import { steps } from '#steps/index';
 
 /** ItemsExported and ItemsFailed, once per run: from the manifest's summary, failed run included. */
@@ -15,6 +15,8 @@ export const handler = lambdaHandler(
   steps.finishRun,
   (out) => recordCounts(out.summary),
   (err) => {
-    if (err instanceof RunIncompleteError && err.counts) recordCounts(err.counts);
+    if ((err instanceof RunIncompleteError || err instanceof LakeCatalogError) && err.counts)
+      recordCounts(err.counts);
   },
+  () => awsDepsWithLake(),
 );

@@ -1,6 +1,7 @@
 // What a step may use (the Deps port): settings, LinkedIn, the store, the clock.
 import type { Settings } from '#common/settings';
 import type { LinkedInApi } from '#linkedin/api';
+import type { LakeCatalog } from '#storage/lake-catalog';
 import type { ObjectStore } from '#storage/store';
 
 /**
@@ -13,6 +14,8 @@ export interface Deps {
   linkedin: LinkedInApi;
   store: ObjectStore;
   now: () => Date;
+  /** The Glue tables FinishRun registers the run's objects in; absent (local runs, `lake: false`): none. */
+  lake?: LakeCatalog;
   /** Where the data comes from; absent means LinkedIn (AWS). The local demo sets `emulator`. */
   source?: 'linkedin' | 'emulator';
   /**

@@ -2,11 +2,12 @@
 import { z } from 'zod';
 import { mapLimit } from '#common/concurrency';
 import type { CrmItemRecord } from '#common/crm';
-import { ConfigurationError, RunIncompleteError } from '#common/errors';
+import { ConfigurationError, LakeCatalogError, RunIncompleteError } from '#common/errors';
 import { type ExportItem, type ItemRecord, ItemRecordSchema, RunIdSchema } from '#common/model';
 import { logger } from '#common/powertools';
 import { gapsOf, parseWindowKey } from '#storage/coverage';
 import { contractId, itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
+import type { LakeRegistration } from '#storage/lake-catalog';
 import { releaseLease } from '#storage/lease';
 import { type CrmRunSummary, collectCrmItems, summariseCrm } from './crm/run.ts';
 import type { Deps } from './deps.ts';
@@ -74,6 +75,8 @@ export interface FinishRunOutput {
   runId: string;
   manifestKey: string;
   summary: RunSummary;
+  /** The Glue partitions of the run's objects (AWS with the lake on). */
+  lake?: LakeRegistration;
 }
 
 /**
@@ -154,6 +157,8 @@ export async function finishRun(
   const key = manifestKey(event.runId);
   await deps.store.putJson(key, manifest);
   await releaseRunLeases(plan.items, event.runId, deps);
+  // After the manifest: a transient Glue fault (AwsTransientError) retries FinishRun, which is idempotent.
+  const { lake, lakeError } = await registerObjects(items, deps);
   const crmFailed = summary.crm?.failed ?? 0;
   if (summary.failed > 0 || crmFailed > 0) {
     const what = [
@@ -163,11 +168,37 @@ export async function finishRun(
       .filter(Boolean)
       .join(' and ');
     throw new RunIncompleteError(
-      `${what} failed in run ${event.runId}; see ${key} in ${deps.store.location}`,
+      `${what} failed in run ${event.runId}; see ${key} in ${deps.store.location}` +
+        (lakeError ? `; also: ${lakeError.message}` : ''),
       { exported: summary.exported, failed: summary.failed },
     );
   }
-  return { runId: event.runId, manifestKey: key, summary };
+  if (lakeError) {
+    lakeError.counts = { exported: summary.exported, failed: summary.failed };
+    throw lakeError;
+  }
+  return { runId: event.runId, manifestKey: key, summary, ...(lake && { lake }) };
+}
+
+/**
+ * Registers the Glue partition of every object the run exported or relied on (SKIPPED: an object
+ * an earlier run wrote, e.g. one whose run never reached FinishRun, or written before the lake
+ * existed), so each is queryable in Athena. A no-op without a lake (local runs).
+ */
+async function registerObjects(
+  items: ItemRecord[],
+  deps: Pick<Deps, 'lake'>,
+): Promise<{ lake?: LakeRegistration; lakeError?: LakeCatalogError }> {
+  if (!deps.lake) return {};
+  const objects = items
+    .filter((r) => r.status === 'EXPORTED' || r.status === 'SKIPPED')
+    .map((r) => ({ contract: r.contract, dataset: r.dataset, start: r.window.start, end: r.window.end }));
+  try {
+    return { lake: await deps.lake.registerPartitions(objects) };
+  } catch (err) {
+    if (err instanceof LakeCatalogError) return { lakeError: err };
+    throw err;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-// Which S3 failures are transient (throttling, 5xx, timeouts, socket resets): mapped to AwsTransientError here, once.
+// Which S3 (and Glue) failures are transient (throttling, 5xx, timeouts, socket resets): mapped to AwsTransientError here, once.
 import { AwsTransientError } from '#common/errors';
 
 /**
@@ -24,6 +24,10 @@ const TRANSIENT_NAMES = new Set([
   'PriorRequestNotComplete',
   // 409 on a conditional write racing another one: retrying it is what S3 documents.
   'ConditionalRequestConflict',
+  // Glue (BatchCreatePartition): its internal error, its timeout, a concurrent change of the table.
+  'InternalServiceException',
+  'OperationTimeoutException',
+  'ConcurrentModificationException',
 ]);
 /** Node socket errors (NODEJS_TIMEOUT_ERROR_CODES) and their undici/stream relatives. */
 const NETWORK_CODES = new Set([
@@ -65,10 +69,16 @@ export function isTransientAwsError(err: unknown): boolean {
  * S3 error, never a URL or credentials; any other error is returned unchanged.
  */
 export function storeError(err: unknown, operation: string, location: string): unknown {
+  return awsError('S3', err, operation, location);
+}
+
+/** `storeError` for any AWS service (`service` names it in the message, e.g. `Glue`). */
+export function awsError(service: string, err: unknown, operation: string, location: string): unknown {
   if (err instanceof AwsTransientError || !isTransientAwsError(err)) return err;
   const e = err as SdkErrorShape;
   const what = [e.name, e.code, e.$metadata?.httpStatusCode].filter(Boolean).join(' ');
-  return new AwsTransientError(`S3 ${operation} ${location} failed transiently (${what || 'error'})`, {
-    cause: err,
-  });
+  return new AwsTransientError(
+    `${service} ${operation} ${location} failed transiently (${what || 'error'})`,
+    { cause: err },
+  );
 }

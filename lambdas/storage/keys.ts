@@ -13,9 +13,11 @@ import type { ExportItem } from '#common/model';
  *   manifests/<run id>/items/<item id>.json    one record per finished item
  *   manifests/leases/<contract id>/<dataset>/<start>_<end>.json
  *                                              the lease of an item being exported (lease.ts); gone when it ends
+ *   athena-results/                            the Athena workgroup's query results (AWS, lake on)
  */
 export const DATA_PREFIX = 'sales-navigator';
 export const MANIFEST_PREFIX = 'manifests';
+export const ATHENA_RESULTS_PREFIX = 'athena-results';
 
 export function contractId(contractUrn: string): string {
   const id = contractUrn.split(':').at(-1);

@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       nag: false,
       bucketPrefix: '',
       retentionDays: 90,
+      lake: true,
+      athenaScanLimitGb: 10,
       scheduleExpression: 'cron(0 7 * * ? *)',
       scheduleTimeZone: 'UTC',
       scheduleEnabled: true,

@@ -23,11 +23,12 @@ let app: App;
 let stack: SalesNavExportStack;
 let template: Template;
 
+// Bundling eleven functions can take minutes on a loaded machine: more than the default hook timeout.
 beforeAll(() => {
   app = new App();
   stack = new SalesNavExportStack(app, 'TestExport', { config });
   template = Template.fromStack(stack);
-});
+}, 300_000);
 
 type Fn = keyof WorkflowFunctions;
 const ALL: Fn[] = ['planRun', 'createJob', 'checkJob', 'copyToS3', 'recordFailure', 'finishRun'];

@@ -6,7 +6,15 @@ import {
   formatExportTimestamp,
   PARTITION_KEYS,
 } from '#common/export-schemas';
-import { glueTableInput, storageType, viewColumns, viewSql } from '#common/lake-tables';
+import {
+  decodePrestoView,
+  glueTableInput,
+  glueViewInput,
+  storageType,
+  viewColumns,
+  viewQuery,
+  viewSql,
+} from '#common/lake-tables';
 import { DATASETS } from '#common/model';
 import { itemKey } from '#storage/keys';
 
@@ -138,5 +146,79 @@ describe('viewSql', () => {
       'row_number() OVER (PARTITION BY "contract", "activityId" ORDER BY "window" DESC) AS copy_rank',
     );
     expect(viewSql('activity', 'duckdb')).toContain('WHERE copy_rank = 1');
+  });
+});
+
+describe('glueViewInput (the Athena view as a Glue table)', () => {
+  it.each(DATASETS)(
+    '%s: a VIRTUAL_VIEW whose Presto view JSON holds the Athena query and its columns',
+    (dataset) => {
+      const input = glueViewInput(dataset, 'lake_db');
+      expect(input).toMatchObject({
+        Name: EXPORT_SCHEMAS[dataset].view,
+        TableType: 'VIRTUAL_VIEW',
+        Parameters: { presto_view: 'true', comment: 'Presto View' },
+        PartitionKeys: [],
+        ViewExpandedText: '/* Presto View */',
+      });
+      expect(input.ViewOriginalText).toMatch(/^\/\* Presto View: [A-Za-z0-9+/]+=*\s\*\/$/);
+      const view = decodePrestoView(input.ViewOriginalText);
+      expect(Object.keys(view)).toEqual(['originalSql', 'catalog', 'schema', 'columns']);
+      expect(view.catalog).toBe('awsdatacatalog');
+      expect(view.schema).toBe('lake_db');
+      // The query alone (Athena stores no CREATE VIEW), the same one `viewSql` creates.
+      expect(view.originalSql).toBe(viewQuery(dataset, 'athena'));
+      expect(view.originalSql).not.toMatch(/\bCREATE\b/i);
+      expect(viewSql(dataset, 'athena')).toBe(
+        `CREATE OR REPLACE VIEW ${EXPORT_SCHEMAS[dataset].view} AS\n${view.originalSql}`,
+      );
+    },
+  );
+
+  it.each(DATASETS)(
+    '%s: the declared columns are the ones the query selects, in order, in both type systems',
+    (dataset) => {
+      const input = glueViewInput(dataset, 'lake_db');
+      const view = decodePrestoView(input.ViewOriginalText);
+      const selected = /^SELECT (.*)$/m
+        .exec(view.originalSql)?.[1]
+        ?.split(', ')
+        .map((c) => c.replaceAll('"', ''));
+      expect(view.columns.map((c) => c.name)).toEqual(selected);
+      expect(view.columns.map((c) => c.name)).toEqual(viewColumns(dataset).map((c) => c.name.toLowerCase()));
+      expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual(view.columns.map((c) => c.name));
+      const trino = {
+        VARCHAR: 'varchar',
+        BIGINT: 'bigint',
+        DOUBLE: 'double',
+        TIMESTAMP: 'timestamp',
+        DATE: 'date',
+      };
+      const hive = {
+        VARCHAR: 'string',
+        BIGINT: 'bigint',
+        DOUBLE: 'double',
+        TIMESTAMP: 'timestamp',
+        DATE: 'date',
+      };
+      expect(view.columns.map((c) => c.type)).toEqual(viewColumns(dataset).map((c) => trino[c.type]));
+      expect(input.StorageDescriptor.Columns.map((c) => c.Type)).toEqual(
+        viewColumns(dataset).map((c) => hive[c.type]),
+      );
+      expect(input.StorageDescriptor.Columns.every((c) => c.Comment.length <= 255)).toBe(true);
+    },
+  );
+
+  it('types createdAt as a timestamp and the window days as dates', () => {
+    const columns = decodePrestoView(glueViewInput('activity', 'db').ViewOriginalText).columns;
+    expect(columns.find((c) => c.name === 'createdat')?.type).toBe('timestamp');
+    expect(columns.filter((c) => c.name.startsWith('window_'))).toEqual([
+      { name: 'window_start', type: 'date' },
+      { name: 'window_end', type: 'date' },
+    ]);
+  });
+
+  it('rejects a view text that is not a Presto view', () => {
+    expect(() => decodePrestoView('SELECT 1')).toThrow('not a Presto view text');
   });
 });
