@@ -149,7 +149,8 @@ async function makeFolder(path: string): Promise<void> {
     existing = parent;
   }
   for (const dir of missing) {
-    await mkdir(dir).catch((err: unknown) => {
+    // rwx------: the destination holds member data (the user can widen it; we never do).
+    await mkdir(dir, { mode: 0o700 }).catch((err: unknown) => {
       if (codeOf(err) !== 'EEXIST') throw err;
     });
   }

@@ -1,7 +1,18 @@
 // A local folder as the store: atomic writes by rename, keys validated, metadata in a hidden sidecar.
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +24,9 @@ const TEMP_SUFFIX = '.partial';
 const METADATA_SUFFIX = '.metadata.json';
 /** Bytes queued for the disk while the next ones arrive (the default 16 KiB serialises reads and writes). */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
+/** Exported member data is the user's alone: files rw-------, folders rwx------ (before the umask). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 /**
  * An `ObjectStore` on a local folder: every object is a plain file at its key, so the CSVs open
@@ -44,9 +58,10 @@ export class FolderStore implements ObjectStore {
   private async createJson(key: string, value: unknown): Promise<{ etag: string } | undefined> {
     const target = this.pathOf(key);
     const text = JSON.stringify(value, null, 2);
-    await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    await this.assertInsideRoot(dirname(target), key);
     const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}${TEMP_SUFFIX}`);
-    await writeFile(temp, text, { flag: 'wx' });
+    await writeFile(temp, text, { flag: 'wx', mode: FILE_MODE });
     try {
       await link(temp, target);
       return { etag: tagOf(text) };
@@ -209,10 +224,11 @@ export class FolderStore implements ObjectStore {
     body.on('error', hold);
     const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}${TEMP_SUFFIX}`);
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+      await this.assertInsideRoot(dirname(target), key);
       const written = pipeline(
         body,
-        createWriteStream(temp, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES }),
+        createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, highWaterMark: WRITE_BUFFER_BYTES }),
       );
       body.off('error', hold);
       await written;
@@ -220,7 +236,7 @@ export class FolderStore implements ObjectStore {
       if (Object.keys(options.metadata).length) {
         // The sidecar lands just before the object, each by rename, so neither is ever half-written.
         const metaTemp = `${temp}${METADATA_SUFFIX}${TEMP_SUFFIX}`;
-        await writeFile(metaTemp, JSON.stringify(options.metadata), { flag: 'wx' });
+        await writeFile(metaTemp, JSON.stringify(options.metadata), { flag: 'wx', mode: FILE_MODE });
         await rename(metaTemp, metadataPathOf(target)).catch(async (err: unknown) => {
           await rm(metaTemp, { force: true });
           throw err;
@@ -231,6 +247,21 @@ export class FolderStore implements ObjectStore {
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
+    }
+  }
+
+  /**
+   * Refuses to write through a symbolic link: the real path of the folder a key lands in must stay
+   * under the real path of the store's root, so a link planted inside the destination (say
+   * `exports/seat -> /etc`) cannot send member data, or an overwrite, anywhere else.
+   */
+  private async assertInsideRoot(dir: string, key: string): Promise<void> {
+    const [root, real] = await Promise.all([realpath(this.location), realpath(dir)]);
+    if (real !== root && !real.startsWith(root + sep)) {
+      throw new Error(
+        `refusing to write "${key}": its folder resolves to ${real}, outside the destination ${root} ` +
+          '(a symbolic link inside the destination); remove the link',
+      );
     }
   }
 

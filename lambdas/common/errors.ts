@@ -6,9 +6,43 @@
  */
 export class NamedError extends Error {
   constructor(name: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages embed text a server sent (LinkedIn's error `message`, job details): made printable
+    // here, once, so no manifest, execution cause, log line or terminal ever receives raw controls.
+    super(printableText(message, MAX_ERROR_TEXT_CHARS), options);
     this.name = name;
   }
+}
+
+/** Longest error message we record: enough for our text plus a quoted server message. */
+export const MAX_ERROR_TEXT_CHARS = 2_000;
+
+/**
+ * C0 and C1 control characters (ESC starts every ANSI sequence; CR/BS rewrite a terminal line),
+ * DEL, and the bidirectional overrides and isolates that reorder what a reader sees.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * `text` safe to store and print: every control or bidi character escaped as `\u001b` (visible,
+ * and it cannot act), then cut to `maxChars` with an ellipsis. Idempotent: the escape is printable.
+ */
+export function printableText(text: string, maxChars = MAX_ERROR_TEXT_CHARS): string {
+  const escaped = text.replace(
+    UNPRINTABLE,
+    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
+  );
+  return escaped.length > maxChars ? `${escaped.slice(0, maxChars - 1)}…` : escaped;
+}
+
+/**
+ * Values a server sent, for an error message: each quoted and made printable, at most `maxItems`
+ * of them (`… and N more`), so a hostile list can neither inject controls nor flood a message.
+ */
+export function quotedList(values: readonly string[], maxItems = 10, maxChars = 120): string {
+  const shown = values.slice(0, maxItems).map((v) => JSON.stringify(printableText(v, maxChars)));
+  const more = values.length > maxItems ? ` and ${values.length - maxItems} more` : '';
+  return `${shown.join(', ')}${more}`;
 }
 
 /** The execution input or a handler payload failed validation. Never retried. */
@@ -187,8 +221,10 @@ export interface ErrorInfo {
 }
 
 export function errorInfo(err: unknown): ErrorInfo {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { name: 'Error', message: String(err) };
+  // SDK and runtime errors are not NamedErrors: their text is made printable here too.
+  if (err instanceof Error)
+    return { name: printableText(err.name, 200), message: printableText(err.message) };
+  return { name: 'Error', message: printableText(String(err)) };
 }
 
 /**
@@ -200,6 +236,7 @@ export function caughtErrorInfo(
   missing: string,
 ): ErrorInfo {
   if (!error) return { name: 'UnknownError', message: missing };
+  const name = printableText(error.Error, 200);
   let message = error.Cause ?? '';
   try {
     const cause = JSON.parse(message) as { errorMessage?: unknown };
@@ -207,5 +244,5 @@ export function caughtErrorInfo(
   } catch {
     // Not JSON (e.g. States.Timeout): keep the cause as it is.
   }
-  return { name: error.Error, message: message || error.Error };
+  return { name, message: printableText(message || error.Error) };
 }

@@ -6,6 +6,21 @@ export const DATASETS = ['seat', 'activity', 'activityOutcome'] as const;
 export type Dataset = (typeof DATASETS)[number];
 export const DatasetSchema = z.enum(DATASETS);
 
+/**
+ * A run id (the ExportRun execution name): it becomes a key part (`manifests/<run id>/...`), so
+ * letters, digits, `.`, `_` and `-` only, not only dots (no `..` folder), at most 80 characters
+ * (Step Functions' limit for execution names). Every step's input uses this one schema.
+ */
+export const RunIdSchema = z
+  .string()
+  .min(1)
+  .max(80)
+  .regex(
+    /^[A-Za-z0-9._-]+$/,
+    'a run id (the execution name) must be 1-80 letters, digits, ".", "_" or "-"; start the execution with such a name',
+  )
+  .refine((id) => !/^\.+$/.test(id), 'a run id cannot be only dots');
+
 /** `action` of `POST /salesAnalyticsExportJobs` for each dataset. */
 export const EXPORT_ACTIONS: Record<
   Dataset,

@@ -45,15 +45,76 @@ export const CrmSettingsSchema = z
   })
   .strict();
 
+/** LinkedIn fails an export over 3 GB (FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR); 10 % margin on top. */
+export const MAX_DOWNLOAD_BYTES = Math.round(3 * 10 ** 9 * 1.1);
+
+/** LinkedIn's download hosts: always allowed, unless `replaceDownloadHosts` says otherwise. */
+export const LINKEDIN_DOWNLOAD_HOSTS = ['*.licdn.com', '*.linkedin.com'] as const;
+
+/** A download host pattern, parsed: `host` (lower case, IPv6 without brackets), `*.` wildcard, port. */
+export interface HostPattern {
+  host: string;
+  wildcard: boolean;
+  /** Only this port (`*`: any port); undefined = the scheme's default port only. */
+  port?: string;
+}
+
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const HOST_PATTERN = new RegExp(
+  `^(?:(\\*\\.)?(${LABEL}(?:\\.${LABEL})*)|\\[([0-9a-f:.]+)\\])(?::(\\d{1,5}|\\*))?$`,
+);
+
+/**
+ * Parses `example.com`, `dl.example.com:8443`, `*.example.com` (subdomains only: at least two labels
+ * after `*.`, so `*` and `*.com` are refused), `127.0.0.1:9000`, `[::1]:9000`, `127.0.0.1:*` (any port,
+ * named explicitly); undefined otherwise.
+ */
+export function parseHostPattern(text: string): HostPattern | undefined {
+  const m = HOST_PATTERN.exec(text.trim().toLowerCase());
+  if (!m) return undefined;
+  const [, star, name, v6, port] = m;
+  if (star && (name?.split('.').length ?? 0) < 2) return undefined;
+  if (port !== undefined && port !== '*' && (Number(port) < 1 || Number(port) > 65_535)) return undefined;
+  return { host: (name ?? v6) as string, wildcard: Boolean(star), ...(port !== undefined && { port }) };
+}
+
+/** Whether `hostname` is a loopback IP literal (127.0.0.0/8, ::1): the only hosts allowed over http. */
+export function isLoopbackIp(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1' || host === '0:0:0:0:0:0:0:1';
+}
+
+/** https, or http to a loopback IP literal (the local emulator): a bearer token never travels in cleartext. */
+export function isSecureApiUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const u = new URL(url);
+  return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackIp(u.hostname));
+}
+
+const HostPatternSchema = z
+  .string()
+  .trim()
+  .refine(
+    (p) => parseHostPattern(p) !== undefined,
+    'must be a host name (`dl.example.com`), a subdomain wildcard with at least two labels (`*.example.com`, not `*` or `*.com`), or an IP literal, with an optional `:port`',
+  );
+
 export const SettingsSchema = z
   .object({
-    /** LinkedIn REST base URL. */
-    apiBaseUrl: z.url().default('https://api.linkedin.com/v2'),
+    /** LinkedIn REST base URL: https (http only to a loopback IP literal, i.e. the local emulator). */
+    apiBaseUrl: z
+      .url()
+      .refine(isSecureApiUrl, 'must be https (http is allowed only to a loopback IP such as 127.0.0.1)')
+      .default('https://api.linkedin.com/v2'),
     /**
-     * Hosts a download URL may point at. `*.example.com` matches subdomains only. The default
-     * LinkedIn hosts must be https; hosts added here explicitly may be http (local emulator).
+     * Hosts a download URL may point at, in addition to LinkedIn's own (`*.licdn.com`,
+     * `*.linkedin.com`) unless `replaceDownloadHosts` is true. `*.example.com` matches subdomains
+     * only; a pattern without a port matches the scheme's default port only. Every download is https
+     * except to a loopback IP literal (the local emulator).
      */
-    allowedDownloadHosts: z.array(z.string().min(1)).default(['*.licdn.com', '*.linkedin.com']),
+    allowedDownloadHosts: z.array(HostPatternSchema).default([...LINKEDIN_DOWNLOAD_HOSTS]),
+    /** true: `allowedDownloadHosts` is the whole list, LinkedIn's own hosts are not added. */
+    replaceDownloadHosts: z.boolean().default(false),
     /** Default window = the last complete UTC day, moved back by this many days. */
     lagDays: z.number().int().min(0).max(30).default(1),
     /**
@@ -115,6 +176,11 @@ export const SettingsSchema = z
      * of hanging until the Lambda times out.
      */
     downloadIdleTimeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+    /**
+     * The most a download may hold: LinkedIn fails an export over 3 GB, so 3.3 GB (+10 %) by default;
+     * beyond it the copy is aborted and nothing reaches the final key. May be lowered, not raised.
+     */
+    maxDownloadBytes: z.number().int().min(1).max(MAX_DOWNLOAD_BYTES).default(MAX_DOWNLOAD_BYTES),
     /** Longest `Retry-After` the client waits in-process before handing a 429 to the state machine. */
     maxInProcessRetryAfterSeconds: z.number().int().min(0).max(300).default(20),
     /**
@@ -149,4 +215,14 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     throw new ConfigurationError('EXPORT_SETTINGS is not valid JSON');
   }
   return parseSettings(json, 'EXPORT_SETTINGS');
+}
+
+/** The hosts a download may use: LinkedIn's own plus the configured ones, or only those when replacing. */
+export function downloadHostsOf(
+  settings: Pick<Settings, 'allowedDownloadHosts' | 'replaceDownloadHosts'>,
+): string[] {
+  const configured = settings.allowedDownloadHosts;
+  return settings.replaceDownloadHosts
+    ? [...configured]
+    : [...new Set([...LINKEDIN_DOWNLOAD_HOSTS, ...configured])];
 }

@@ -10,10 +10,13 @@ import {
   LinkedInResponseError,
   LinkedInThrottledError,
   LinkedInTransientError,
+  printableText,
 } from '#common/errors';
 import { type Dataset, EXPORT_ACTIONS, JobStatusSchema } from '#common/model';
 import { logger } from '#common/powertools';
+import { isSecureApiUrl } from '#common/settings';
 import type { Contract, CrmValidationApi, CrmValidationJob, ExportJob, LinkedInApi } from './api.ts';
+import { redactUrl } from './download-hosts.ts';
 import { restliQuery } from './restli.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +164,8 @@ export const END_MARGIN_MS = 5_000;
 
 /** Upper bound on contract pages, so a server that always claims "more" cannot loop us forever. */
 export const MAX_CONTRACT_PAGES = 100;
+/** The largest API answer read (a contracts page or a job is a few KiB); beyond it, refused. */
+export const MAX_API_BODY_BYTES = 4 * 2 ** 20;
 /** LinkedIn error messages are echoed into our errors; keep them short. */
 const MAX_ERROR_MESSAGE_CHARS = 300;
 
@@ -184,6 +189,12 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
   constructor(options: LinkedInClientOptions) {
     if (!URL.canParse(options.baseUrl)) {
       throw new ConfigurationError(`LinkedIn base URL is not a URL: ${options.baseUrl}`);
+    }
+    if (!isSecureApiUrl(options.baseUrl)) {
+      // The bearer token would travel in cleartext: only the local emulator on loopback may use http.
+      throw new ConfigurationError(
+        `LinkedIn base URL ${redactUrl(options.baseUrl)} must be https (http only to a loopback IP such as 127.0.0.1)`,
+      );
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.getToken = options.getToken;
@@ -403,13 +414,40 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
     }
   }
 
+  /**
+   * The body as text, read up to MAX_API_BODY_BYTES (after any decoding fetch did, so a gzip bomb is
+   * cut too): a larger answer is refused, named, before it can exhaust a 256 MB Lambda.
+   */
   private async readText(res: Response, endpoint: string): Promise<string> {
+    const tooLarge = () =>
+      new LinkedInResponseError(
+        `${endpoint}: the response body is larger than ${MAX_API_BODY_BYTES / 2 ** 20} MiB, more than any API answer needs; refused`,
+      );
+    if (Number(res.headers.get('content-length')) > MAX_API_BODY_BYTES) {
+      await res.body?.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    if (!res.body) return '';
+    const reader = res.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
     try {
-      return await res.text();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > MAX_API_BODY_BYTES) {
+          await reader.cancel().catch(() => undefined);
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
     } catch (err) {
+      if (err instanceof LinkedInResponseError) throw err;
       // The answer was under way: whatever it said was done.
       throw this.transportError(endpoint, err, this.requestTimeoutMs, endpoint.startsWith('POST'));
     }
+    return new TextDecoder().decode(Buffer.concat(chunks)); // as res.text(): UTF-8, BOM dropped
   }
 
   /** A network failure or timeout. The message is built from error names and codes only. */
@@ -473,7 +511,7 @@ export function errorDetail(text: string): string {
   }
   const body = ErrorResponseSchema.safeParse(json).data;
   if (!body) return '';
-  const message = body.message?.trim().slice(0, MAX_ERROR_MESSAGE_CHARS);
+  const message = body.message && printableText(body.message.trim(), MAX_ERROR_MESSAGE_CHARS);
   const codes = [
     body.serviceErrorCode !== undefined && `serviceErrorCode ${body.serviceErrorCode}`,
     body.code !== undefined && `code ${body.code}`,

@@ -1,10 +1,8 @@
 // The download URL allow-list: which hosts an export may be fetched from.
 import { DownloadUrlRejectedError } from '#common/errors';
+import { isLoopbackIp, parseHostPattern } from '#common/settings';
 
-/**
- * LinkedIn's own hosts. A download URL on one of them must be https, whatever the allow-list says;
- * only a host the user added explicitly (e.g. `127.0.0.1` for the local emulator) may be http.
- */
+/** LinkedIn's own domains (for `isLinkedInHost`). */
 const LINKEDIN_HOSTS = ['*.licdn.com', '*.linkedin.com', 'licdn.com', 'linkedin.com'];
 
 /** `origin + pathname` of a URL: safe for logs and errors (a signed URL's signature is in its query). */
@@ -18,9 +16,10 @@ export function redactUrl(url: string | URL): string {
 }
 
 /**
- * Parses `url` and checks it before any request is made (no SSRF): http(s) only, no userinfo,
- * hostname on `allowedHosts` (`*.example.com` matches subdomains only, other entries match exactly;
- * case-insensitive, port ignored), and https for every LinkedIn host.
+ * Parses `url` and checks it before any request is made (no SSRF): https (http only to a loopback IP
+ * literal, i.e. the local emulator), no userinfo, host and port on `allowedHosts` (`*.example.com`
+ * matches subdomains only, other entries match exactly, case-insensitive; a pattern without a port
+ * allows the scheme's default port only, `host:port` that port only).
  *
  * @throws DownloadUrlRejectedError
  */
@@ -34,15 +33,15 @@ export function assertAllowedDownloadUrl(url: string, allowedHosts: readonly str
   const reject = (reason: string): never => {
     throw new DownloadUrlRejectedError(`download URL ${redactUrl(parsed)} rejected: ${reason}`);
   };
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') reject('only http(s) is allowed');
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') reject('only https is allowed');
   if (parsed.username || parsed.password) reject('credentials in the URL are not allowed');
   const host = normalizeHost(parsed.hostname);
-  if (!hostMatches(host, allowedHosts))
+  if (parsed.protocol === 'http:' && !isLoopbackIp(host))
+    reject('a download must use https (http is allowed only to a loopback IP such as 127.0.0.1)');
+  if (!allowedHosts.some((pattern) => allows(pattern, host, parsed.port, parsed.protocol)))
     reject(
-      `host ${host} is not on the download allow-list (add it: --allow-download-host ${host} for a local run, allowedDownloadHosts in the stack settings)`,
+      `host ${parsed.host} is not on the download allow-list (add it: --allow-download-host ${parsed.host} for a local run, allowedDownloadHosts in the stack settings)`,
     );
-  if (parsed.protocol !== 'https:' && hostMatches(host, LINKEDIN_HOSTS))
-    reject('LinkedIn hosts must use https');
   return parsed;
 }
 
@@ -65,4 +64,16 @@ function hostMatches(host: string, patterns: readonly string[]): boolean {
     const suffix = pattern.slice(1);
     return host.length > suffix.length && host.endsWith(suffix);
   });
+}
+
+/** Whether the allow-list entry `raw` admits `host` on `port` (`''` = the scheme's default port). */
+function allows(raw: string, host: string, port: string, protocol: string): boolean {
+  const pattern = parseHostPattern(raw);
+  if (!pattern) return false; // an invalid entry allows nothing (settings validation names it)
+  const defaultPort = protocol === 'https:' ? '443' : '80';
+  const wanted = pattern.port === defaultPort ? '' : (pattern.port ?? '');
+  if (wanted !== '*' && wanted !== port) return false;
+  if (!pattern.wildcard) return host === pattern.host;
+  const suffix = `.${pattern.host}`;
+  return host.length > suffix.length && host.endsWith(suffix);
 }

@@ -38,7 +38,7 @@ export interface OpenedDownload {
   body: IncomingMessage;
   /** The URL that answered (after redirects). */
   url: URL;
-  /** Content-Length, when it describes the bytes that will be read (no content coding in between). */
+  /** Content-Length, when the server sent one (the body is identity-coded: anything else is refused). */
   contentLength?: number;
 }
 
@@ -68,6 +68,14 @@ export async function openDownload(
     });
     const status = response.statusCode ?? 0;
     if (status === 200) {
+      const encoding = response.headers['content-encoding']?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        // We ask for identity: an encoded body would be stored encoded, its size and rows unchecked.
+        response.destroy();
+        throw new LinkedInResponseError(
+          `download ${where} answered Content-Encoding ${encoding} although identity was asked; refused`,
+        );
+      }
       return { kind: 'ok', body: response, url: target, ...contentLengthOf(response, where) };
     }
     response.destroy();
@@ -127,8 +135,7 @@ function resolveLocation(response: IncomingMessage, base: URL): string {
 
 function contentLengthOf(response: IncomingMessage, where: string): { contentLength?: number } {
   const header = response.headers['content-length'];
-  const encoding = response.headers['content-encoding'];
-  if (header === undefined || (encoding && encoding !== 'identity')) return {};
+  if (header === undefined) return {};
   const parsed = ContentLengthSchema.safeParse(header);
   if (!parsed.success) {
     response.destroy();

@@ -14,6 +14,7 @@ import {
 } from '#common/errors';
 import type { ExportItem, ItemRecord } from '#common/model';
 import { logger, metrics } from '#common/powertools';
+import { downloadHostsOf } from '#common/settings';
 import type { ExportJob } from '#linkedin/api';
 import {
   type DownloadOptions,
@@ -87,7 +88,7 @@ export async function copyExport(
 ): Promise<{ result: CopyResult; notes: CopyNotes }> {
   const { item, jobId } = input;
   const options: DownloadOptions = {
-    allowedHosts: deps.settings.allowedDownloadHosts,
+    allowedHosts: downloadHostsOf(deps.settings),
     idleTimeoutMs: deps.settings.downloadIdleTimeoutMs,
     ...(deps.downloadAgents && { agents: deps.downloadAgents }),
   };
@@ -149,6 +150,11 @@ async function copyBody(
 ): Promise<{ result: CopyResult; notes: CopyNotes }> {
   const { item, jobId, key } = input;
   const source = redactUrl(opened.url);
+  const maxBytes = deps.settings.maxDownloadBytes;
+  if (opened.contentLength !== undefined && opened.contentLength > maxBytes) {
+    opened.body.destroy();
+    throw downloadTooLarge(source, `${opened.contentLength} bytes (Content-Length)`, maxBytes);
+  }
   const window = { start: dayToMs(item.start), end: dayToMs(item.end) };
   const counter = new CsvCounter(
     source,
@@ -157,6 +163,7 @@ async function copyBody(
     new CsvScanner(
       item.dataset === 'activity' ? { timestamps: { column: ACTIVITY_TIME_COLUMN, ...window } } : {},
     ),
+    maxBytes,
   );
   const body = opened.body;
   body.once('error', (err) =>
@@ -260,6 +267,14 @@ async function readCompletedJob(deps: CopyDeps, jobId: number, contract: string)
  * Passes bytes through unchanged while counting them and the CSV's data rows (see CsvScanner).
  * On end it verifies the totals: failing there errors the stream before the upload can complete.
  */
+/** Too large for an export (`settings.maxDownloadBytes`). Not retried: the URL would answer the same. */
+function downloadTooLarge(source: string, size: string, max: number): LinkedInResponseError {
+  return new LinkedInResponseError(
+    `download ${source} is ${size}, above the ${max} bytes an export may hold ` +
+      "(maxDownloadBytes; LinkedIn's 3 GB export limit + 10 %); aborted, nothing stored. Export a shorter window.",
+  );
+}
+
 class CsvCounter extends Transform {
   bytes = 0;
   /** Set at the end when LinkedIn's rowCount differs but the copy is kept (see `copyExport`). */
@@ -270,6 +285,7 @@ class CsvCounter extends Transform {
     private readonly expectedBytes: number | undefined,
     private readonly expectedRows: number | undefined,
     readonly scanner: CsvScanner,
+    private readonly maxBytes: number,
   ) {
     // 1 MiB each side (not 16 KiB): fewer pauses between the socket, the scan and the upload.
     super({ highWaterMark: 1024 * 1024 });
@@ -280,8 +296,13 @@ class CsvCounter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.scanner.update(chunk);
     this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      // A server (no Content-Length, no rowCount) could otherwise make us store or hold any size.
+      callback(downloadTooLarge(this.source, `more than ${this.maxBytes} bytes`, this.maxBytes));
+      return;
+    }
+    this.scanner.update(chunk);
     callback(null, chunk);
   }
 

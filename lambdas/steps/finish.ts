@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { mapLimit } from '#common/concurrency';
 import type { CrmItemRecord } from '#common/crm';
 import { ConfigurationError, LakeCatalogError, RunIncompleteError } from '#common/errors';
-import { type ExportItem, type ItemRecord, ItemRecordSchema } from '#common/model';
+import { type ExportItem, type ItemRecord, ItemRecordSchema, RunIdSchema } from '#common/model';
 import { logger } from '#common/powertools';
 import { gapsOf, parseWindowKey } from '#storage/coverage';
 import { contractId, itemKey, itemRecordPrefix, manifestKey, planKey } from '#storage/keys';
@@ -13,7 +13,7 @@ import { type CrmRunSummary, collectCrmItems, summariseCrm } from './crm/run.ts'
 import type { Deps } from './deps.ts';
 import { type LaneCoverageSummary, type PlanDocument, PlanDocumentSchema } from './plan.ts';
 
-export const FinishRunEventSchema = z.object({ runId: z.string().min(1) });
+export const FinishRunEventSchema = z.object({ runId: RunIdSchema });
 export type FinishRunEvent = z.infer<typeof FinishRunEventSchema>;
 
 /** `manifests/<runId>.json`. Public: other tools read it; fields are only ever added. */

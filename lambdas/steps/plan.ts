@@ -8,6 +8,7 @@ import {
   InvalidInputError,
   LinkedInResponseError,
   PlanTooLargeError,
+  quotedList,
 } from '#common/errors';
 import {
   CONTRACT_URN_FORMS,
@@ -19,6 +20,7 @@ import {
   type ExportItem,
   IsoDaySchema,
   type ItemRecord,
+  RunIdSchema,
 } from '#common/model';
 import { dayCount, gapsOf, windowsOf } from '#storage/coverage';
 import { itemKey, itemRecordKey, lanesKey, planKey } from '#storage/keys';
@@ -77,7 +79,7 @@ export type RunInput = z.infer<typeof RunInputSchema>;
 export const PlanRunEventSchema = z.object({
   /** The execution input, validated here (not by the state machine) so errors name the field. */
   input: z.unknown(),
-  runId: z.string().min(1).max(80),
+  runId: RunIdSchema,
   startedAt: z.iso.datetime({ offset: true }),
 });
 export type PlanRunEvent = z.infer<typeof PlanRunEventSchema>;
@@ -187,7 +189,7 @@ async function resolveContracts(input: RunInput, deps: Pick<Deps, 'linkedin'>): 
   if (unusable.length) {
     // Its id becomes part of S3 keys: refuse loudly rather than skip a contract silently.
     throw new LinkedInResponseError(
-      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${unusable.join(', ')} ` +
+      `LinkedIn returned contract URN(s) this pipeline cannot use as S3 key parts: ${quotedList(unusable)} ` +
         `(accepted: ${CONTRACT_URN_FORMS.join(' or ')}, <id> of letters, digits, _ or -)`,
     );
   }

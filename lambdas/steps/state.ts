@@ -8,6 +8,7 @@ import {
   ExportItemSchema,
   IsoDaySchema,
   JobStatusSchema,
+  RunIdSchema,
 } from '#common/model';
 
 /** Where the ExportJob state machine goes after a step; read by its `Route` Choice state. */
@@ -27,7 +28,7 @@ export const ItemResultSchema = z.object({
  * and is stored in the execution history, so it never holds a download URL or a token.
  */
 export const ItemStateSchema = z.object({
-  runId: z.string().min(1).max(80),
+  runId: RunIdSchema,
   item: ExportItemSchema,
   force: z.boolean().default(false),
   /** 0 for a planned item; n for a window halved n times after FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR. */

@@ -1,8 +1,10 @@
 // Command-line arguments: the usage text, parsing with node:util, and validation naming the flag.
+
 import { parseArgs } from 'node:util';
 import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
 import { addDays, utcDay } from '#common/days';
 import { ContractUrnSchema, DATASETS, type Dataset } from '#common/model';
+import { isSecureApiUrl, parseHostPattern } from '#common/settings';
 import { MAX_MAP_CONCURRENCY } from '#lib/workflow';
 import type { DataSource } from '#steps/coverage';
 import { parseRunInput, type RunInput, resolveRange } from '#steps/plan';
@@ -40,7 +42,8 @@ Options:
   --crm-instance URN            a CRM instance whose stale contacts to export (repeatable; needs crmDataValidation
                                 in --datasets when --datasets is given), e.g.
                                 'urn:li:crmInstance:(DYNAMICS,362a3584-0d9b-44a1-a547-25de5cd95d08)'
-  --allow-download-host HOST    local: also accept download URLs on HOST (repeatable; may be http)
+  --allow-download-host HOST    local: also accept download URLs on HOST[:PORT] (repeatable; no port = the
+                                default one; http only to a loopback IP, e.g. 127.0.0.1:4010)
   --time-scale F                local: multiply every wait by F (default 0.001 with the emulator, 1 otherwise)
   --concurrency N               local: lanes (contract × dataset) exported at once, 1-10000 (default 3000)
   --force                       export again even if the object already exists
@@ -311,11 +314,24 @@ export function parseCli(argv: string[]): Args | 'help' {
         .replace(/\b(from|to):/g, '--$1:'),
     );
   }
+  const apiUrl = v['api-url'];
+  if (apiUrl !== undefined && !isSecureApiUrl(apiUrl)) {
+    throw new UsageError(
+      `--api-url ${apiUrl.replace(/[?#].*$/, '')} must be https (the token is sent to it); http is allowed only to a loopback IP such as 127.0.0.1`,
+    );
+  }
+  for (const host of v['allow-download-host'] ?? []) {
+    if (!parseHostPattern(host)) {
+      throw new UsageError(
+        `--allow-download-host ${host}: expected a host (dl.example.com), *.example.com (at least two labels after *.), or an IP, with an optional :port`,
+      );
+    }
+  }
   return {
     local,
     demo,
     emulator,
-    apiUrl: v['api-url'],
+    apiUrl,
     dest: v.dest ?? (emulator ? DEFAULT_DEMO_DEST : DEFAULT_DEST),
     input,
     allowHosts: v['allow-download-host'] ?? [],

@@ -1,5 +1,7 @@
 // A local run: checks first (token, destination, lock, LinkedIn), then runs split by size on the executor.
+
 import { addDays, daysBetween } from '#common/days';
+import { quotedList } from '#common/errors';
 import { contractUrnId, DATASETS } from '#common/model';
 import { parseSettings, type Settings } from '#common/settings';
 import type { Contract, LinkedInApi } from '#linkedin/api';
@@ -65,7 +67,8 @@ export async function runLocal(args: Args, env: NodeJS.ProcessEnv, io: CliIo): P
         allowedDownloadHosts: [
           ...defaults.allowedDownloadHosts,
           ...args.allowHosts,
-          ...(emulator ? [EMULATOR_HOST] : []),
+          // The emulator's own host and port (a pattern without a port allows only the default one).
+          ...(emulator ? [`${EMULATOR_HOST}:${new URL(emulator.url).port}`] : []),
         ],
         downloadIdleTimeoutMs: scaledIdleTimeout(defaults, timeScale),
       },
@@ -233,7 +236,7 @@ async function checkLinkedIn(
       c.contract === wanted || contractUrnId(c.contract) === contractUrnId(wanted);
     if (reportable.some(same)) continue;
     const known = contracts.some(same);
-    const choices = reportable.map((c) => `${c.contract} (${c.name})`).join(', ') || 'none';
+    const choices = quotedList(reportable.map((c) => `${c.contract} (${c.name})`)) || 'none';
     throw new UsageError(
       `--contract ${wanted} ${known ? 'has no reporting access for this token' : 'is not a contract of this token'}; ` +
         `contracts with reporting access: ${choices}`,

@@ -1,5 +1,5 @@
 // `npm run export`: parses the command line, picks the mode, and turns every failure into a message and an exit code.
-import { errorInfo, NamedError } from '#common/errors';
+import { errorInfo, NamedError, printableText } from '#common/errors';
 import { logger } from '#common/powertools';
 import { parseCli, parseCoverageCli, USAGE } from './args.ts';
 import { runInAws } from './aws-run.ts';
@@ -11,8 +11,29 @@ export { USAGE } from './args.ts';
 export { followExecution } from './aws-run.ts';
 export { type CliIo, EXIT } from './types.ts';
 
+/**
+ * The output channels with every line made printable: text from LinkedIn (an error message, a job
+ * detail) or from a manifest an older version wrote reaches the terminal with its control and bidi
+ * characters escaped, so an ANSI sequence can never rewrite what the user reads. Line breaks we
+ * print ourselves are kept. JSON output is unchanged in meaning (`\u001b` is a JSON escape).
+ */
+export function printableIo(io: CliIo): CliIo {
+  const safe = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => printableText(line, Number.MAX_SAFE_INTEGER))
+      .join('\n');
+  return {
+    ...io,
+    out: (line) => io.out(safe(line)),
+    err: (line) => io.err(safe(line)),
+    ...(io.progress && { progress: (line: string) => io.progress?.(safe(line)) }),
+  };
+}
+
 /** Runs the CLI; returns the exit code. Never calls `process.exit` (the caller does). */
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv, rawIo: CliIo): Promise<number> {
+  const io = printableIo(rawIo);
   if (argv[0] === 'coverage') return coverageCommand(argv.slice(1), env, io);
   let args: Args | 'help';
   try {

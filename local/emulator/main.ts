@@ -72,7 +72,7 @@ const emulator = await startEmulator({
 console.log(`LinkedIn emulator listening on ${emulator.url}`);
 console.log(`Access token: ${emulator.token}`);
 console.log(
-  `Point the exporter at it: LINKEDIN_ACCESS_TOKEN=${emulator.token} npm run export -- --local --api-url ${emulator.url} --allow-download-host 127.0.0.1`,
+  `Point the exporter at it: LINKEDIN_ACCESS_TOKEN=${emulator.token} npm run export -- --local --api-url ${emulator.url} --allow-download-host 127.0.0.1:${new URL(emulator.url).port}`,
 );
 console.log('Press Ctrl+C to stop.');
 

@@ -101,7 +101,7 @@ describe('against a separately started LinkedIn', () => {
   let emulator: Emulator;
   let env: NodeJS.ProcessEnv;
   const api = (dest: string, more: string[] = []) => [
-    ...['--local', '--api-url', emulator.url, '--allow-download-host', '127.0.0.1', '--dest', dest],
+    ...['--local', '--api-url', emulator.url, '--allow-download-host', '127.0.0.1:*', '--dest', dest],
     ...[...RANGE, '--contract', EMEA, '--datasets', 'seat', '--time-scale', '0.0005', ...more],
   ];
   beforeAll(async () => {
@@ -217,7 +217,7 @@ describe('against a separately started LinkedIn', () => {
     const dest = await tempDir();
     // One lane of 4 windows (one after another): only the first window's job may be created.
     const argv = api(dest, ['--from', '2024-01-01', '--to', '2024-10-01']).filter(
-      (a, i, all) => a !== '127.0.0.1' && all[i + 1] !== '127.0.0.1',
+      (a, i, all) => a !== '127.0.0.1:*' && all[i + 1] !== '127.0.0.1:*',
     );
     const jobs = emulator.jobs().length;
     const run = await cli(argv, env);
@@ -238,7 +238,7 @@ describe('against a separately started LinkedIn', () => {
   it('in-process: an abort stops the run, the manifest lists what finished, the rerun does the rest', async () => {
     const dest = await tempDir();
     const argv = [
-      ...['--local', '--api-url', emulator.url, '--allow-download-host', '127.0.0.1', '--dest', dest],
+      ...['--local', '--api-url', emulator.url, '--allow-download-host', '127.0.0.1:*', '--dest', dest],
       ...['--from', '2024-01-01', '--to', '2024-10-01', '--contract', EMEA, '--time-scale', '0.002'],
     ];
     const controller = new AbortController();

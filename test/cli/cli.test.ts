@@ -247,7 +247,7 @@ describe('--local --api-url against a separately started LinkedIn', () => {
   let emulator: Emulator;
   let env: NodeJS.ProcessEnv;
   /** argv of a local run against `emulator`; its media host must be allowed explicitly. */
-  const api = (dest: string, more: string[] = [], allowHosts = ['127.0.0.1']) => [
+  const api = (dest: string, more: string[] = [], allowHosts = ['127.0.0.1:*']) => [
     ...['--local', '--api-url', emulator.url, '--dest', dest, ...RANGE, ...more],
     ...allowHosts.flatMap((host) => ['--allow-download-host', host]),
   ];

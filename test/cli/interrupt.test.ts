@@ -40,7 +40,7 @@ function startCli(dest: string, direct = false): Child {
     [
       ...(direct ? ['--import', 'tsx'] : []),
       'bin/export.ts',
-      ...['--local', '--api-url', emulator.url, '--allow-download-host', '127.0.0.1'],
+      ...['--local', '--api-url', emulator.url, '--allow-download-host', '127.0.0.1:*'],
       ...['--dest', dest, ...RANGE, '--time-scale', '0.01'],
     ],
     { cwd: ROOT, env: { ...process.env, LINKEDIN_ACCESS_TOKEN: emulator.token }, stdio: 'pipe' },

@@ -52,7 +52,7 @@ export interface Destination {
 export function testSettings(apiBaseUrl: string, overrides: Partial<SettingsInput> = {}): Settings {
   return parseSettings({
     apiBaseUrl,
-    allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1'],
+    allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1:*'],
     poll: { initialSeconds: 1, maxSeconds: 5 },
     dataDelay: { waitSeconds: 10, maxRetries: 2 },
     jobRetry: { baseSeconds: 5, maxRetries: 2 },

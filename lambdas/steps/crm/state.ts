@@ -1,7 +1,7 @@
 // What travels between the Task states of one CRM data validation export: the item and its progress.
 import { z } from 'zod';
 import { CrmItemSchema, EpochMsSchema } from '#common/crm';
-import { ErrorInfoSchema, JobStatusSchema } from '#common/model';
+import { ErrorInfoSchema, JobStatusSchema, RunIdSchema } from '#common/model';
 
 /** Where the CRM export goes after a step. */
 export const CRM_NEXT_STEPS = ['POLL', 'COPY', 'COMMIT', 'RECREATE', 'FAIL', 'DONE'] as const;
@@ -30,7 +30,7 @@ export const CrmResultSchema = z.object({
  * (it is in the execution history): never a download URL or a token, parts as keys and counts only.
  */
 export const CrmStateSchema = z.object({
-  runId: z.string().min(1).max(80),
+  runId: RunIdSchema,
   item: CrmItemSchema,
   attempts: z.object({ retry: z.number().int().min(0).default(0) }).prefault({}),
   jobIds: z.array(z.number().int()).default([]),

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -102,6 +102,49 @@ describe('FolderStore', () => {
     expect(await store.list('b/1')).toEqual(['b/1.csv']);
     expect(await store.list('missing/')).toEqual([]);
     await expect(store.list('../')).rejects.toThrow(/invalid object key/);
+  });
+});
+
+describe('the destination is the user’s alone', () => {
+  it('refuses to write through a directory symlink planted inside the destination', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'folder-store-outside-'));
+    try {
+      await mkdir(join(root, 'exports'), { recursive: true });
+      await symlink(outside, join(root, 'exports', 'seat'), 'dir');
+      await expect(store.upload('exports/seat/a.csv', Readable.from(['x\n']), CSV)).rejects.toThrow(
+        /refusing to write "exports\/seat\/a.csv": its folder resolves to .* outside the destination/,
+      );
+      expect(await readdir(outside)).toEqual([]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a destination that is itself a symlink is fine (its real path is the root)', async () => {
+    const link = `${root}-link`;
+    await symlink(root, link, 'dir');
+    try {
+      await new FolderStore(link).upload('a/b.csv', Readable.from(['x\n']), CSV);
+      expect(await readFile(join(root, 'a', 'b.csv'), 'utf8')).toBe('x\n');
+    } finally {
+      await rm(link, { force: true });
+    }
+  });
+
+  it('writes files 0600 and folders 0700 (with a permissive umask too)', async () => {
+    const umask = process.umask(0);
+    try {
+      await store.upload('exports/seat/a.csv', Readable.from(['x\n']), {
+        ...CSV,
+        metadata: { source: 'emulator' },
+      });
+      expect((await stat(join(root, 'exports', 'seat', 'a.csv'))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(root, 'exports', 'seat', '.a.csv.metadata.json'))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(root, 'exports', 'seat'))).mode & 0o777).toBe(0o700);
+      expect((await stat(join(root, 'exports'))).mode & 0o777).toBe(0o700);
+    } finally {
+      process.umask(umask);
+    }
   });
 });
 

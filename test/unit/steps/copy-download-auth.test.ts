@@ -89,7 +89,7 @@ function copy(url: string, extra: Partial<CopyDeps> = {}) {
   const deps: CopyDeps = {
     linkedin: linkedin(url),
     store: new FolderStore(dir),
-    settings: parseSettings({ allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1'] }),
+    settings: parseSettings({ allowedDownloadHosts: ['*.licdn.com:*', '*.linkedin.com', '127.0.0.1:*'] }),
     now: () => new Date(NOW),
     downloadAgents: agents,
     getToken: async () => TOKEN,

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -36,7 +36,7 @@ const ITEM: ExportItem = {
 };
 const KEY = 'sales-navigator/activity/contract=123/window=2025-03-01_2025-03-02/activity.csv';
 const SECRET = 'sig=SECRET-SIGNATURE';
-const settings = parseSettings({ allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1'] });
+const settings = parseSettings({ allowedDownloadHosts: ['*.licdn.com', '*.linkedin.com', '127.0.0.1:*'] });
 
 /** An activity export of `rows` data rows, CRLF, with a quoted multi-line field now and then: ~10 MiB. */
 function activityCsv(rows: number): Buffer {
@@ -462,6 +462,68 @@ describe('copyExportToStore edge cases (folder)', () => {
     expect(await rejection(copy({ id: JOB_ID, status: 'COMPLETED' }))).toBeInstanceOf(LinkedInResponseError);
     expect(await rejection(copy({ id: JOB_ID, status: 'PROCESSING' }))).toBeInstanceOf(LinkedInResponseError);
     expect(requests).toEqual([]);
+  });
+});
+
+// #17: a server could make us store or hold any size (no Content-Length, no rowCount), or send an
+// encoded body that was inflated and stored unchecked. Each is refused by name; nothing at the key.
+describe.each(['folder', 's3'] as const)('download bounds into %s', (kind) => {
+  const MAX = 4 * 1024 * 1024;
+  const bounded = parseSettings({ ...settings, maxDownloadBytes: MAX });
+  let dest: Destination;
+  const copy = (job: ExportJob) =>
+    copyExportToStore(
+      { item: ITEM, jobId: JOB_ID, key: KEY },
+      { linkedin: fakeLinkedIn(job).api, store: dest.store, settings: bounded, now: () => new Date(NOW) },
+    );
+  beforeEach(async () => {
+    dest = await destinations[kind]();
+  });
+
+  it('aborts an endless body without Content-Length past maxDownloadBytes, storing nothing', async () => {
+    let sent = 0;
+    routes.set('/files/endless.csv', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      const chunk = Buffer.from(`${'1,PROFILE_VIEWED,03-01-2025 10:11:12 UTC,seat,member\n'.repeat(1200)}`);
+      res.write('activityId,activityType,createdAt,seatId,memberIdentityKey\n');
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const err = await rejection(copy(completed('/files/endless.csv', { rowCount: undefined })));
+    expect(err).toBeInstanceOf(LinkedInResponseError);
+    expect(err.message).toContain(`above the ${MAX} bytes an export may hold`);
+    expect(await dest.read(KEY)).toBeUndefined();
+    expect(sent).toBeLessThan(64 * MAX);
+  });
+
+  it('refuses a declared Content-Length above the bound before reading the body', async () => {
+    routes.set('/files/huge.csv', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(2 ** 40) });
+      res.write('a,b\n');
+    });
+    const err = await rejection(copy(completed('/files/huge.csv')));
+    expect(err).toBeInstanceOf(LinkedInResponseError);
+    expect(err.message).toContain(`${2 ** 40} bytes (Content-Length)`);
+    expect(await dest.read(KEY)).toBeUndefined();
+  });
+
+  it('refuses a gzip-encoded answer (we ask for identity): never stored encoded or inflated', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * MAX, 0x41));
+    routes.set('/files/bomb.csv', (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'text/csv',
+        'content-encoding': 'gzip',
+        'content-length': bomb.length,
+      });
+      res.end(bomb);
+    });
+    const err = await rejection(copy(completed('/files/bomb.csv')));
+    expect(err).toBeInstanceOf(LinkedInResponseError);
+    expect(err.message).toContain('Content-Encoding gzip although identity was asked');
+    expect(await dest.read(KEY)).toBeUndefined();
   });
 });
 

@@ -89,6 +89,22 @@ describe('steps', () => {
       'PlanRun received an invalid event: startedAt: Invalid ISO datetime',
     ],
     ['finishRun', { runId: '' }, 'FinishRun received an invalid event: runId: Too small'],
+    // A run id is a key part: no `/`, no `..`, nothing that could reach another run's manifests.
+    ['finishRun', { runId: '../other-run' }, 'runId: a run id (the execution name) must be'],
+    ['finishRun', { runId: 'run-1/items' }, 'runId: a run id (the execution name) must be'],
+    ['finishRun', { runId: '..' }, 'runId: a run id cannot be only dots'],
+    [
+      'createJob',
+      { runId: 'other/../x', item: ITEM },
+      'CreateJob received an invalid event: runId: a run id',
+    ],
+    ['copyToS3', { runId: 'run 1', item: ITEM }, 'runId: a run id (the execution name) must be'],
+    ['recordFailure', { runId: 'a'.repeat(81), item: ITEM }, 'runId: Too big'],
+    [
+      'planRun',
+      { input: {}, runId: 'manifests/x', startedAt: NOW },
+      'PlanRun received an invalid event: runId: a run id',
+    ],
   ] as const)('%s rejects an invalid event: %j', async (key, event, message) => {
     const deps = fakeDeps({ now: NOW });
 

@@ -547,7 +547,7 @@ describe('copyToStore', () => {
   it('streams the download to the item key and records it as EXPORTED', async () => {
     const linkedin = new FakeLinkedIn();
     linkedin.setJob({ id: JOB_ID, status: 'COMPLETED', rowCount: 2, downloadUrl: await serveCsv() });
-    const deps = fakeDeps({ now: NOW, linkedin, settings: { allowedDownloadHosts: ['127.0.0.1'] } });
+    const deps = fakeDeps({ now: NOW, linkedin, settings: { allowedDownloadHosts: ['127.0.0.1:*'] } });
     const input = itemState({
       jobIds: [JOB_ID],
       job: { id: JOB_ID, createdAt: NOW, polls: 3 },

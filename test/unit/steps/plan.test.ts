@@ -513,7 +513,7 @@ describe('planRun', () => {
     const error = await planRun(event({}), refused).catch((err: unknown) => err);
 
     expect(error).toBeInstanceOf(LinkedInResponseError);
-    expect((error as Error).message).toContain('cannot use as S3 key parts: urn:li:contract:a/b');
+    expect((error as Error).message).toContain('cannot use as S3 key parts: "urn:li:contract:a/b"');
     expect((error as Error).message).toContain('accepted: urn:li:contract:<id> or urn:li:salesContract:<id>');
     expect(refused.store.keys()).toEqual([]);
 

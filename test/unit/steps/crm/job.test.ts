@@ -63,7 +63,7 @@ afterAll(async () => {
 
 let linkedin: FakeCrmLinkedIn;
 let deps: FakeDeps;
-const settings: SettingsInput = { allowedDownloadHosts: ['127.0.0.1'], crm: { instances: [INSTANCE] } };
+const settings: SettingsInput = { allowedDownloadHosts: ['127.0.0.1:*'], crm: { instances: [INSTANCE] } };
 beforeEach(() => {
   downloads = [];
   linkedin = new FakeCrmLinkedIn();
