@@ -476,6 +476,7 @@ export class SalesNavigatorExport extends Construct {
     this.alarmTopic = this.operations.topic;
     this.alarms = this.operations.alarms;
     this.tokenLifecycle = new TokenLifecycle(this, 'TokenLifecycle', {
+      keepLegacyAlarmId: id === 'Default',
       tokenSecret: this.tokenSecret,
       tokenSecretCreated: !props.tokenSecret,
       alarmTopic: this.alarmTopic,

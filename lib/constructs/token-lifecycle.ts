@@ -30,6 +30,13 @@ export function stackRenewCommand(scope: Construct): string {
 }
 
 export interface TokenLifecycleProps {
+  /**
+   * Give the 7-day alarm the logical id the stack's TokenExpiring alarm had before, so an upgraded
+   * stack updates it in place. Only for the stack's own pipeline (construct id `Default`): two
+   * pipelines in one stack would otherwise collide.
+   * @default false
+   */
+  readonly keepLegacyAlarmId?: boolean;
   readonly tokenSecret: ISecret;
   /** Whether the stack created the token secret (cdk-nag's rotation rule applies to it then). */
   readonly tokenSecretCreated: boolean;
@@ -90,7 +97,7 @@ export class TokenLifecycle extends Construct {
           `below 0 it has expired and every export fails): ${renewInstruction(command)}`,
       });
       alarm.addAlarmAction(action);
-      if (days === LEGACY_ALARM.days)
+      if (days === LEGACY_ALARM.days && props.keepLegacyAlarmId)
         (alarm.node.defaultChild as CfnAlarm).overrideLogicalId(LEGACY_ALARM.logicalId);
       return alarm;
     });

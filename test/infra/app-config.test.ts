@@ -104,7 +104,7 @@ describe('resolveConfig', () => {
       /scheduleExpression: cron\(\.\.\.\) needs six fields .*\(got "cron\(0 7 \* \* \*\)"\), from file config\/prod.json/,
     ],
     [{ file: file({ encryptionKeyArn: 'alias/mine' }) }, /encryptionKeyArn: must be the ARN of a KMS key/],
-    [{ file: file({ alarmTopicArn: 'alarms' }) }, /alarmTopicArn: must be the ARN of an SNS topic/],
+    [{ file: file({ alarmTopicArn: 'alarms' }) }, /alarmTopicArn: must be the ARN of a standard SNS topic/],
   ])('refuses %j, naming the key and the fix', (layers, message) => {
     expect(() => resolveConfig(layers)).toThrow(message);
   });

@@ -105,10 +105,14 @@ describe('SalesNavigatorExport with its defaults', () => {
   it('exposes the resources as properties', () => {
     const construct = stack.node.findChild('SalesNav') as SalesNavigatorExport;
     expect(Object.keys(construct.alarms).sort()).toEqual([
+      'ItemsFailedAlarm',
+      'NoSuccessfulRunAlarm',
       'RunFailedAlarm',
       'RunOverdueAlarm',
       'ScheduleDroppedAlarm',
-      'TokenExpiringAlarm',
+      'TokenExpiresIn14DaysAlarm',
+      'TokenExpiresIn1DaysAlarm',
+      'TokenExpiresIn7DaysAlarm',
     ]);
     expect(construct.runWatchdog).toBeDefined();
     expect(construct.accessLogsBucket).toBeDefined();
@@ -138,7 +142,7 @@ describe('SalesNavigatorExport into an existing SSE-KMS bucket, secret and topic
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([TOPIC_ARN]);
   });
 

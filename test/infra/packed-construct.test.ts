@@ -116,7 +116,16 @@ describe('the packed construct', () => {
     expect(count('AWS::Scheduler::Schedule')).toBe(2);
     expect(printed).toEqual({
       namePrefix: 'Consumer-SalesNav',
-      alarms: ['RunFailedAlarm', 'TokenExpiringAlarm', 'ScheduleDroppedAlarm', 'RunOverdueAlarm'],
+      alarms: [
+        'RunFailedAlarm',
+        'ItemsFailedAlarm',
+        'NoSuccessfulRunAlarm',
+        'RunOverdueAlarm',
+        'ScheduleDroppedAlarm',
+        'TokenExpiresIn14DaysAlarm',
+        'TokenExpiresIn7DaysAlarm',
+        'TokenExpiresIn1DaysAlarm',
+      ],
     });
     const bucket = Object.values(template.Resources).find(
       (r) => r.Type === 'AWS::S3::Bucket' && JSON.stringify(r.Properties).includes('ExpireExports'),
