@@ -67,6 +67,8 @@ import {
 export const SERVICE_NAME = 'salesnav-export';
 /** CloudWatch namespace of the functions' custom metrics (e.g. `TokenExpiresInDays`). */
 export const METRICS_NAMESPACE = 'SalesNavExport';
+/** The sample stack's default name: its pipeline keeps the `service` dimension earlier versions used. */
+const DEFAULT_STACK_NAME = 'SalesNavExport';
 
 /**
  * The schedule target of WatchRuns: lambda:InvokeFunction on the function only. CDK's LambdaInvoke
@@ -411,6 +413,12 @@ export class SalesNavigatorExport extends Construct {
   readonly alarms: Record<string, IAlarm>;
   /** Prefix of the physical names (see `namePrefix`). */
   readonly namePrefix: string;
+  /**
+   * The `service` dimension of this pipeline's custom metrics (and its log lines' `service`):
+   * `salesnav-export` for the sample stack's own pipeline (so existing alarms keep their metrics),
+   * `salesnav-export-<namePrefix>` for any other, so two pipelines in one account never share a metric.
+   */
+  readonly serviceName: string;
   /** Token expiry alarms and the opt-in rotation (lib/constructs/token-lifecycle.ts). */
   readonly tokenLifecycle: TokenLifecycle;
   /** WatchRuns: the hourly function behind the RunOverdue alarm. */
@@ -424,6 +432,8 @@ export class SalesNavigatorExport extends Construct {
     this.props = config;
     const stack = Stack.of(this);
     this.namePrefix = props.namePrefix ?? (id === 'Default' ? stack.stackName : `${stack.stackName}-${id}`);
+    this.serviceName =
+      this.namePrefix === DEFAULT_STACK_NAME ? SERVICE_NAME : `${SERVICE_NAME}-${this.namePrefix}`;
 
     if (props.bucket) {
       this.bucket = props.bucket;
@@ -481,7 +491,7 @@ export class SalesNavigatorExport extends Construct {
       tokenSecretCreated: !props.tokenSecret,
       alarmTopic: this.alarmTopic,
       metricNamespace: METRICS_NAMESPACE,
-      serviceName: SERVICE_NAME,
+      serviceName: this.serviceName,
       expiryAlarmDays: config.tokenExpiryAlarmDays,
       ...(config.tokenRotation && {
         rotation: {
@@ -570,7 +580,7 @@ export class SalesNavigatorExport extends Construct {
       EXPORT_SETTINGS: JSON.stringify(config.settings),
       BUCKET_NAME: this.bucket.bucketName,
       BUCKET_PREFIX: config.bucketPrefix,
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: config.logLevel,
     };
@@ -760,7 +770,7 @@ export class SalesNavigatorExport extends Construct {
       securityGroups: config.vpc ? config.securityGroups : undefined,
       environment: {
         EXPORT_RUN_ARN: this.exportRun.stateMachineArn,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: config.logLevel,
       },
@@ -802,7 +812,7 @@ export class SalesNavigatorExport extends Construct {
       accessLogsBucket: this.accessLogsBucket,
       scheduleGroup,
       metricsNamespace: METRICS_NAMESPACE,
-      serviceName: SERVICE_NAME,
+      serviceName: this.serviceName,
       maxHoursWithoutSuccess: config.maxHoursWithoutSuccess,
       overdueRunHours: config.overdueRunHours,
     });

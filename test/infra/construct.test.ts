@@ -244,6 +244,9 @@ describe('SalesNavigatorExport with a key for its bucket, a VPC and tags', () =>
   });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: template JSON walked loosely in one test.
+type Json = any;
+
 describe('two pipelines in one account', () => {
   it('share no physical name, whether two stacks or two constructs in one stack', () => {
     const app = newApp();
@@ -273,5 +276,45 @@ describe('two pipelines in one account', () => {
     );
     expect(names.length).toBeGreaterThanOrEqual(4 * 7);
     expect(names.length).toBe(new Set(names).size);
+
+    // Nor a metric: each pipeline's functions publish, and its alarms read, their own `service`
+    // dimension (the namespace is shared), so dev's failures never fire prod's alarms.
+    const services = [dev, prod, shared].map((stack) => {
+      type Resource = { Type: string; Properties: Record<string, never> & Json };
+      const resources = Object.values(
+        Template.fromStack(stack).toJSON().Resources as Record<string, Resource>,
+      );
+      const published = resources
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((r) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME as string);
+      const watched = resources
+        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+        .flatMap((r) => [
+          r.Properties,
+          ...(r.Properties.Metrics ?? []).map((m: Json) => m.MetricStat?.Metric),
+        ])
+        .flatMap((m) => (m?.Dimensions ?? []) as { Name: string; Value: string }[])
+        .filter((d) => d.Name === 'service')
+        .map((d) => d.Value);
+      return { published: new Set(published), watched: new Set(watched) };
+    });
+    expect(services.map((x) => [...x.published].sort())).toEqual([
+      ['salesnav-export-SalesNavExport-dev'],
+      ['salesnav-export-SalesNavExport-prod'],
+      ['salesnav-export-Shared-TeamA', 'salesnav-export-Shared-TeamB'],
+    ]);
+    expect(services.map((x) => [...x.watched].sort())).toEqual([
+      ['salesnav-export-SalesNavExport-dev'],
+      ['salesnav-export-SalesNavExport-prod'],
+      ['salesnav-export-Shared-TeamA', 'salesnav-export-Shared-TeamB'],
+    ]);
+  });
+
+  it('the sample stack keeps the `service` dimension earlier versions published', () => {
+    const stack = new SalesNavExportStack(newApp(), 'SalesNavExport', { config: loadConfig({}) });
+    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('salesnav-export');
+    }
   });
 });

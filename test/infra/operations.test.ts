@@ -144,7 +144,7 @@ describe('alarms', () => {
     expect(byId('ItemsFailedAlarm')).toMatchObject({
       Namespace: 'SalesNavExport',
       MetricName: 'ItemsFailed',
-      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export-OpsTest' }],
       Statistic: 'Sum',
       Period: 3600,
       Threshold: 1,
@@ -187,7 +187,7 @@ describe('run overdue', () => {
     expect(alarm).toMatchObject({
       Namespace: 'SalesNavExport',
       MetricName: 'OldestRunningRunHours',
-      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export-OpsTest' }],
       Statistic: 'Maximum',
       Period: 3600,
       Threshold: 20,
@@ -306,7 +306,7 @@ describe('dashboard', () => {
     ]) {
       expect(text, metric).toContain(`"${metric}"`);
     }
-    expect(text).toContain('"SalesNavExport","ItemsExported","service","salesnav-export"');
+    expect(text).toContain('"SalesNavExport","ItemsExported","service","salesnav-export-OpsTest"');
   });
 
   it('lists every alarm, the token alarm added after the dashboard included', () => {

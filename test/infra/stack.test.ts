@@ -186,7 +186,7 @@ describe('functions', () => {
       expect(env).toMatchObject({
         BUCKET_NAME: { Ref: logicalId(stack.bucket) },
         BUCKET_PREFIX: 'team/salesnav',
-        POWERTOOLS_SERVICE_NAME: 'salesnav-export',
+        POWERTOOLS_SERVICE_NAME: 'salesnav-export-TestExport',
         POWERTOOLS_METRICS_NAMESPACE: 'SalesNavExport',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
@@ -477,7 +477,7 @@ describe('alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'SalesNavExport',
       MetricName: 'TokenExpiresInDays',
-      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export-TestExport' }],
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 7,
       AlarmActions: [topicRef()],
@@ -670,7 +670,7 @@ describe('run watchdog (RunOverdue)', () => {
     expect(alarms).toHaveLength(1);
     expect(alarms[0]?.Properties).toMatchObject({
       Namespace: 'SalesNavExport',
-      Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+      Dimensions: [{ Name: 'service', Value: 'salesnav-export-TestExport' }],
       Statistic: 'Maximum',
       Period: 3600,
       Threshold: 20,

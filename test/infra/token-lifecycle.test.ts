@@ -28,7 +28,7 @@ describe('token expiry alarms', () => {
     for (const [, { Properties: p }] of alarms) {
       expect(p).toMatchObject({
         Namespace: 'SalesNavExport',
-        Dimensions: [{ Name: 'service', Value: 'salesnav-export' }],
+        Dimensions: [{ Name: 'service', Value: 'salesnav-export-TestExport' }],
         Statistic: 'Minimum',
         Period: 86400,
         EvaluationPeriods: 1,
