@@ -20,12 +20,15 @@ export function defineStep<S extends z.ZodType, O>(
   return {
     name,
     async run(event, deps) {
-      const parsed = schema.safeParse(event);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
-        throw new InvalidInputError(`${name} received an invalid event: ${problems.join('; ')}`);
-      }
-      return core(parsed.data, deps);
+      return core(parseStepEvent(name, schema, event), deps);
     },
   };
+}
+
+/** `event` parsed by `schema`, or an InvalidInputError naming the step and every bad field. */
+export function parseStepEvent<S extends z.ZodType>(name: string, schema: S, event: unknown): z.output<S> {
+  const parsed = schema.safeParse(event);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+  throw new InvalidInputError(`${name} received an invalid event: ${problems.join('; ')}`);
 }
