@@ -1,6 +1,4 @@
 // Step CopyToS3: streams a finished export from its download URL into the store, verified.
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
 import { Transform, type TransformCallback } from 'node:stream';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CsvScanner, type TimestampRange } from '#common/csv-scan';
@@ -17,6 +15,7 @@ import { logger, metrics } from '#common/powertools';
 import { downloadHostsOf } from '#common/settings';
 import type { ExportJob } from '#linkedin/api';
 import {
+  type DownloadConnectOptions,
   type DownloadOptions,
   describe,
   mayCarryToken,
@@ -48,8 +47,8 @@ export interface CopyResult {
 export type CopyNotes = Pick<ItemRecord, 'rowCount' | 'checksum' | 'createdAt' | 'warnings'>;
 
 export type CopyDeps = Pick<Deps, 'linkedin' | 'store' | 'settings' | 'now' | 'getToken'> & {
-  /** How downloads connect; default a fresh connection per request (tests route LinkedIn hosts locally). */
-  downloadAgents?: { http?: HttpAgent; https?: HttpsAgent };
+  /** How downloads connect (name resolution, CAs); default the system's (tests route LinkedIn hosts locally). */
+  downloadConnect?: DownloadConnectOptions;
 };
 
 /** A URL that expires within this margin is refreshed before use. */
@@ -90,7 +89,7 @@ export async function copyExport(
   const options: DownloadOptions = {
     allowedHosts: downloadHostsOf(deps.settings),
     idleTimeoutMs: deps.settings.downloadIdleTimeoutMs,
-    ...(deps.downloadAgents && { agents: deps.downloadAgents }),
+    ...(deps.downloadConnect && { connect: deps.downloadConnect }),
   };
   const readJob = () => readCompletedJob(deps, jobId, item.contract);
 

@@ -525,6 +525,29 @@ describe.each(['folder', 's3'] as const)('download bounds into %s', (kind) => {
     expect(err.message).toContain('Content-Encoding gzip although identity was asked');
     expect(await dest.read(KEY)).toBeUndefined();
   });
+
+  it('refuses an answer with two Content-Encoding headers (which one the body is in is a guess)', async () => {
+    routes.set('/files/twice.csv', (_req, res) => {
+      res.setHeader('content-encoding', ['identity', 'gzip']);
+      res.writeHead(200, { 'content-type': 'text/csv' }).end(CSV);
+    });
+    const err = await rejection(copy(completed('/files/twice.csv')));
+    expect(err).toBeInstanceOf(LinkedInResponseError);
+    expect(err.message).toContain('2 content-encoding headers; refused');
+    expect(err.message).toContain(`${base}/files/twice.csv`);
+    expect(await dest.read(KEY)).toBeUndefined();
+  });
+
+  it('refuses a redirect with two Location headers instead of picking one', async () => {
+    routes.set('/files/moved.csv', (_req, res) => {
+      res.setHeader('location', [`${base}/files/export.csv`, 'http://elsewhere.invalid/x.csv']);
+      res.writeHead(302).end();
+    });
+    const err = await rejection(copy(completed('/files/moved.csv')));
+    expect(err).toBeInstanceOf(LinkedInResponseError);
+    expect(err.message).toContain('2 location headers; refused');
+    expect(await dest.read(KEY)).toBeUndefined();
+  });
 });
 
 // #13: a download that answered anything but 200 left the idle-timeout timer armed, and the CLI
