@@ -14,7 +14,7 @@ import { ConfigurationError } from '#common/errors';
 import { storeError } from './aws-errors.ts';
 import type { ObjectChecksum } from './checksum.ts';
 import { uploadStream } from './s3-upload.ts';
-import type { ConditionalJsonStore, ObjectStore, VersionedJson } from './store.ts';
+import type { BodyInspector, ConditionalJsonStore, ObjectStore, VersionedJson } from './store.ts';
 
 /** Multipart part size and parallel parts: memory stays at about PART_SIZE × (QUEUE_SIZE + 1). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -244,7 +244,7 @@ export class S3ObjectStore implements ObjectStore {
   upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string> },
+    options: { contentType: string; metadata: Record<string, string>; inspect?: BodyInspector },
   ): Promise<{ bytes: number; checksum: ObjectChecksum }> {
     return uploadStream(
       this.client,
@@ -255,7 +255,7 @@ export class S3ObjectStore implements ObjectStore {
         Metadata: options.metadata,
       },
       body,
-      { partSize: PART_SIZE, queueSize: QUEUE_SIZE },
+      { partSize: PART_SIZE, queueSize: QUEUE_SIZE, ...(options.inspect && { inspect: options.inspect }) },
     );
   }
 
