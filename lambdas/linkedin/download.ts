@@ -16,8 +16,11 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** What an expired or revoked signed URL answers. */
 const REFUSED_STATUSES = new Set([401, 403, 410]);
 const ContentLengthSchema = z.coerce.number().int().nonnegative();
-/** The body's buffer between the socket and its reader (undici's default is 64 KiB). */
-const BODY_BUFFER_BYTES = 1024 * 1024;
+/**
+ * The body's buffer between the socket and its reader: one socket read. Larger costs CPU, because a
+ * reader's `read()` (an async iterator's) then gets several reads joined into a fresh buffer (a copy).
+ */
+const BODY_BUFFER_BYTES = 64 * 1024;
 
 export interface DownloadOptions {
   allowedHosts: readonly string[];
