@@ -306,6 +306,25 @@ describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => 
     expect(await dest.store.list('')).toEqual([]);
   });
 
+  it('abandons a download whose server never answers (no headers for downloadIdleTimeoutMs) as incomplete', async () => {
+    routes.set('/files/silent.csv', () => {
+      // The request is read, then nothing: no status line, the connection left open.
+    });
+    const { api } = fakeLinkedIn(completed('/files/silent.csv'));
+    const deps: CopyDeps = {
+      linkedin: api,
+      store: dest.store,
+      settings: { ...settings, downloadIdleTimeoutMs: 300 },
+      now: () => new Date(NOW),
+    };
+
+    const err = await rejection(copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY }, deps));
+    expect(err).toBeInstanceOf(DownloadIncompleteError);
+    expect(err.message).toContain('no data received for 300 ms');
+    expect(err.message).toContain(`${base}/files/silent.csv failed`);
+    expect(await dest.store.list('')).toEqual([]);
+  });
+
   it.each([ROWS - 1, ROWS + 2])(
     'keeps a download that is whole by Content-Length when rowCount is %i, noting both numbers',
     async (rowCount) => {
