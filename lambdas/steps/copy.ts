@@ -33,6 +33,8 @@ export interface CopyInput {
   key: string;
   /** Extra object metadata; the copy's own keys (jobid, rowcount, window..., dataset, contract) win. */
   metadata?: Record<string, string>;
+  /** Object tags (coverage reads the `source` tag, see coverage.ts). */
+  tags?: Record<string, string>;
 }
 
 export interface CopyResult {
@@ -189,7 +191,11 @@ async function copyBody(
   };
   let stored: Awaited<ReturnType<CopyDeps['store']['upload']>>;
   try {
-    stored = await deps.store.upload(key, counter, { contentType: 'text/csv', metadata });
+    stored = await deps.store.upload(key, counter, {
+      contentType: 'text/csv',
+      metadata,
+      ...(input.tags && { tags: input.tags }),
+    });
   } finally {
     counter.destroy();
     body.destroy();

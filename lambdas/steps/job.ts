@@ -229,14 +229,19 @@ function unknownStatus(state: ItemState, job: ExportJob, deps: Deps): ItemState 
  * COMPLETED, `rowCount` 0 and no `downloadUrl`: what an empty export may look like (LinkedIn does not
  * document it). The item is EXPORTED with 0 rows: an empty object is written at the item's key, so
  * PlanRun's existence check counts its days as covered exactly like any other export, and readers
- * see an empty file. Its metadata says why it is empty (`emptyexport`).
+ * see an empty file. Its metadata says why it is empty (`emptyexport`); it carries its source like
+ * any export.
  */
 async function recordEmptyExport(state: ItemState, job: ExportJob, deps: Deps): Promise<ItemState> {
   const { item } = state;
   const key = itemKey(item);
+  // Its source too, like every export: an emulator's empty file never covers a real run's days.
+  const source = sourceMetadata(deps);
   const { bytes } = await deps.store.upload(key, Readable.from([]), {
     contentType: 'text/csv',
+    tags: source,
     metadata: {
+      ...source,
       runid: state.runId,
       jobid: String(job.id),
       dataset: item.dataset,
@@ -337,8 +342,9 @@ async function splitState(state: ItemState, jobId: number, deps: Deps): Promise<
 export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemState> {
   if (!state.job) throw new InvalidInputError('CopyToS3 needs a completed job: the state has none');
   const key = itemKey(state.item);
+  const source = sourceMetadata(deps);
   const { result: copied, notes } = await copyExport(
-    { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId, ...sourceMetadata(deps) } },
+    { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId, ...source }, tags: source },
     deps,
   );
   await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows, ...notes });

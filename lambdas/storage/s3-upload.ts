@@ -19,6 +19,8 @@ export interface StreamUploadTarget {
   Key: string;
   ContentType: string;
   Metadata: Record<string, string>;
+  /** Object tags, URL-encoded (`x-amz-tagging`); S3 sets them atomically with the object. */
+  Tagging?: string;
 }
 
 export interface StreamUploadOptions {
@@ -103,6 +105,7 @@ export async function uploadStream(
             Key,
             ContentType: target.ContentType,
             Metadata: target.Metadata,
+            Tagging: target.Tagging,
             ChecksumAlgorithm: 'CRC32',
             ChecksumType: 'FULL_OBJECT',
           }),
@@ -159,6 +162,7 @@ export async function uploadStream(
               ContentLength: last.length,
               ContentType: target.ContentType,
               Metadata: target.Metadata,
+              Tagging: target.Tagging,
               ChecksumCRC32: checksum,
             }),
           ),

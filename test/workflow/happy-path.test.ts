@@ -71,10 +71,10 @@ describe.each(DESTINATIONS)('a complete run into %s', (destination) => {
       totalBytes += expected.length;
       totalRows += rows;
 
-      // Both stores keep the metadata (a folder in a hidden sidecar), the data's source included.
-      expect(await env.destination.store.metadataOf(key)).toMatchObject({
+      // Both stores keep the data's source as tags (a folder in its hidden sidecar), which coverage reads.
+      expect(await env.destination.store.tagsOf(key)).toMatchObject({
         source: 'linkedin',
-        runid: 'run-happy',
+        apihost: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       });
       if (destination === 's3') {
         expect(await env.destination.metadata(key)).toEqual({

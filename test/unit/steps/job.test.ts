@@ -197,6 +197,8 @@ describe('checkJob', () => {
         body: Buffer.alloc(0),
         contentType: 'text/csv',
         metadata: {
+          source: 'linkedin',
+          apihost: 'api.linkedin.com',
           runid: 'run-1',
           jobid: String(JOB_ID),
           dataset: 'activity',
@@ -206,6 +208,8 @@ describe('checkJob', () => {
           rowcount: '0',
           emptyexport: 'completed-without-download-url',
         },
+        // The source as tags, which coverage reads: the empty file counts only for its own source.
+        tags: { source: 'linkedin', apihost: 'api.linkedin.com' },
       });
       expect(deps.store.json<ItemRecord>(`${RECORDS}activity-A-2026-01-01_2026-01-06.json`)).toEqual({
         contract: A,
@@ -427,6 +431,24 @@ describe('checkJob', () => {
         splitFrom: FIVE_DAYS,
         finishedAt: NOW,
       });
+    });
+
+    it('does not skip a half whose object is tagged as the emulator’s (only its metadata says LinkedIn)', async () => {
+      const { deps, input } = polling('FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR');
+      const half = 'sales-navigator/activity/contract=A/window=2026-01-01_2026-01-03/activity.csv';
+      deps.store.objects.set(half, {
+        body: Buffer.from('x\n'),
+        contentType: 'text/csv',
+        // Coverage reads the tags (s3:GetObjectTagging), never the metadata (s3:GetObject).
+        metadata: { source: 'linkedin' },
+        tags: { source: 'emulator', apihost: '127.0.0.1:4010' },
+      });
+
+      const after = await checkJob(input, deps);
+
+      expect(after.next).toBe('SPLIT');
+      expect(halvesOf(after).map((h) => h.item.start)).toEqual(['2026-01-01', '2026-01-03']);
+      expect(deps.store.keys(RECORDS)).toEqual([]);
     });
 
     it('is DONE when both halves exist', async () => {
