@@ -1,15 +1,9 @@
 // The SalesNavigatorExport construct: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  type ComparisonOperator,
-  type IAlarm,
-  type IMetric,
-  Metric,
-  TreatMissingData,
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, } from 'aws-cdk-lib';
+import type {
+  IAlarm,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -29,7 +23,7 @@ import {
   StepFunctionsStartExecution,
 } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { ITopic, } from 'aws-cdk-lib/aws-sns';
 import {
   DefinitionBody,
   type IChainable,
@@ -115,11 +109,17 @@ interface FunctionSpec {
   description: string;
   /** Calls LinkedIn: gets TOKEN_SECRET_ARN and may read the token secret. */
   linkedin: boolean;
-  /** HeadObject/GetObject (+ ListBucket, see `grantS3`). */
+  /** GetObject: the JSON a function reads (plan, records, cursors), never export data (+ ListBucket, see `grantS3`). */
   read?: KeyPrefix[];
+  /**
+   * What exports exist and where their data came from (steps/coverage.ts): ListBucket under the
+   * prefix and GetObjectTagging, never GetObject, so a function that only plans or checks cannot
+   * read member data.
+   */
+  inspect?: KeyPrefix[];
   /** PutObject. */
   write?: KeyPrefix[];
-  /** Multipart upload: PutObject + AbortMultipartUpload. */
+  /** Multipart upload: PutObject + AbortMultipartUpload (+ PutObjectTagging under TAGGED_PREFIXES). */
   upload?: KeyPrefix[];
   /** DeleteObject (FinishRun: objects a forced run superseded). */
   remove?: KeyPrefix[];
@@ -128,6 +128,9 @@ interface FunctionSpec {
   memorySize?: number;
 }
 
+/** Where objects carry their source as tags (`sourceMetadata`, steps/coverage.ts), set with the object. */
+const TAGGED_PREFIXES: ReadonlySet<KeyPrefix> = new Set([DATA_PREFIX]);
+
 /** The six functions, with exactly the access their code needs (see lambdas/steps/*.ts). */
 const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
   planRun: {
@@ -135,7 +138,9 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     description: 'Validates the run input, discovers contracts, plans items and skips existing objects.',
     linkedin: true,
     // The CRM cursors: each CRM item starts where its instance's last complete export ended.
-    read: [DATA_PREFIX, CRM_STATE_PREFIX],
+    read: [CRM_STATE_PREFIX],
+    // Coverage: which windows are exported already, and from which source (object tags).
+    inspect: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
   },
   createJob: {
@@ -150,7 +155,9 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     linkedin: true,
     lease: true,
     // Splitting a too-large window skips halves already exported and records them as SKIPPED.
-    read: [DATA_PREFIX],
+    inspect: [DATA_PREFIX],
+    // A COMPLETED job without a download URL and 0 rows is written as an empty export (one PutObject).
+    upload: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
   },
   copyToS3: {
@@ -216,13 +223,6 @@ const CRM_FUNCTIONS: Record<keyof CrmWorkflowFunctions, FunctionSpec> = {
   },
 };
 
-/** An alarm that notifies the alarm topic; it breaches at `threshold` (default ≥ 1), missing data is OK. */
-interface AlarmSpec {
-  metric: IMetric;
-  description: string;
-  threshold?: number;
-  comparisonOperator?: ComparisonOperator;
-}
 
 /** Everything a team sets on the pipeline; every prop is optional and has a secure default (lib/construct-defaults.ts). */
 export interface SalesNavigatorExportProps {
@@ -634,30 +634,46 @@ export class SalesNavigatorExport extends Construct {
   }
 
   /**
-   * Object actions on `<bucketPrefix>/<prefix>/*` only. Readers also get s3:ListBucket on the bucket:
-   * without it S3 answers 403 instead of 404 for a missing key, and the existence checks need the
-   * 404. The grant cannot be narrowed with an s3:prefix condition, because HeadObject and GetObject
-   * requests carry no s3:prefix; it reveals key names (contract ids, windows), never content.
+   * Object actions on `<bucketPrefix>/<prefix>/*` only. A function that reads, inspects or leases also
+   * gets s3:ListBucket, with an s3:prefix condition limiting it to those same prefixes: ListObjectsV2
+   * is how existence is asked (`exists`), and how a missing key is told from a denied one (S3 answers
+   * 403, not 404, for a GET of a missing key unless the caller may list it; a GET carries no
+   * s3:prefix, see S3ObjectStore `isMissing`). No function can list the rest of the bucket, which
+   * matters when `bucket` is an existing data lake.
    * With an SSE-KMS bucket, readers get kms:Decrypt and writers kms:GenerateDataKey + kms:Decrypt (a
-   * multipart upload decrypts its parts to complete) on the bucket's key.
+   * multipart upload decrypts its parts to complete) on the bucket's key; tags and listings need no key.
    */
   private grantS3(fn: LambdaFunction, spec: FunctionSpec, bucketPrefix: string): void {
-    const objects = (prefixes: KeyPrefix[]) =>
-      prefixes.map((p) => this.bucket.arnForObjects(`${bucketPrefix ? `${bucketPrefix}/` : ''}${p}/*`));
+    const below = (p: string) => `${bucketPrefix ? `${bucketPrefix}/` : ''}${p}/*`;
+    const objects = (prefixes: KeyPrefix[]) => prefixes.map((p) => this.bucket.arnForObjects(below(p)));
     const allow = (actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
-    if (spec.read) {
-      allow(['s3:GetObject'], objects(spec.read));
-      allow(['s3:ListBucket'], [this.bucket.bucketArn]);
-    }
+    if (spec.read) allow(['s3:GetObject'], objects(spec.read));
+    if (spec.inspect) allow(['s3:GetObjectTagging'], objects(spec.inspect));
     if (spec.write) allow(['s3:PutObject'], objects(spec.write));
-    if (spec.upload) allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
+    if (spec.upload) {
+      allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
+      // x-amz-tagging on PutObject / CreateMultipartUpload needs s3:PutObjectTagging (S3 API Reference, PutObject).
+      const tagged = spec.upload.filter((p) => TAGGED_PREFIXES.has(p));
+      if (tagged.length > 0) allow(['s3:PutObjectTagging'], objects(tagged));
+    }
     if (spec.remove) allow(['s3:DeleteObject'], objects(spec.remove));
     if (spec.lease) {
       // A conditional delete with an ETag needs s3:GetObject besides s3:DeleteObject (S3 User Guide,
-      // "How to perform conditional deletes"); ListBucket makes a missing lease a 404, not a 403.
+      // "How to perform conditional deletes").
       allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], objects([LEASE_PREFIX]));
-      if (!spec.read) allow(['s3:ListBucket'], [this.bucket.bucketArn]);
+    }
+    const listed = [
+      ...new Set([...(spec.read ?? []), ...(spec.inspect ?? []), ...(spec.lease ? [LEASE_PREFIX] : [])]),
+    ];
+    if (listed.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': listed.map(below) } },
+        }),
+      );
     }
     const key = this.props.encryptionKey;
     if (key) {
@@ -668,7 +684,14 @@ export class SalesNavigatorExport extends Construct {
     if (fn.role) {
       acknowledgeWildcardResources(
         fn.role,
-        ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+        [
+          's3:GetObject',
+          's3:GetObjectTagging',
+          's3:PutObject',
+          's3:PutObjectTagging',
+          's3:AbortMultipartUpload',
+          's3:DeleteObject',
+        ],
         'Object access is limited to one key prefix of the layout in lambdas/storage/keys.ts; the keys below it are data-driven (contract, window, run id).',
       );
     }
