@@ -1,11 +1,9 @@
 // The SalesNavigatorExport construct: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, } from 'aws-cdk-lib';
-import type {
-  IAlarm,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
+import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -23,7 +21,7 @@ import {
   StepFunctionsStartExecution,
 } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic, } from 'aws-cdk-lib/aws-sns';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import {
   DefinitionBody,
   type IChainable,
@@ -223,7 +221,6 @@ const CRM_FUNCTIONS: Record<keyof CrmWorkflowFunctions, FunctionSpec> = {
   },
 };
 
-
 /** Everything a team sets on the pipeline; every prop is optional and has a secure default (lib/construct-defaults.ts). */
 export interface SalesNavigatorExportProps {
   /**
@@ -279,6 +276,15 @@ export interface SalesNavigatorExportProps {
    * @default - none; the topic still exists for other subscribers
    */
   readonly alarmEmails?: string[];
+  /**
+   * IAM principal ARNs (ArnLike patterns allowed, e.g. an IAM Identity Center role
+   * `arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*\/AWSReservedSSO_SalesOps_*`) that may
+   * read the token secret (and the client secret) besides the pipeline's own functions: the people who
+   * run `npm run token -- status/login --stack`. Everyone else is denied secretsmanager:GetSecretValue
+   * by the secrets' resource policies, whatever their IAM policies allow.
+   * @default - none: only the functions read the token
+   */
+  readonly operatorRoleArns?: string[];
   /**
    * EventBridge Scheduler expression that starts ExportRun with the default window: `cron(...)` with six
    * fields, `rate(...)` or `at(...)` (validated by the sample app's config, lib/schedule-expression.ts).
@@ -425,6 +431,8 @@ export class SalesNavigatorExport extends Construct {
   readonly runWatchdog: LambdaFunction;
 
   private readonly props: Resolved;
+  /** The roles of the functions that read the token (the secret's resource policy lets only them and the operators). */
+  private readonly tokenReaders: IRole[] = [];
 
   constructor(scope: Construct, id: string, props: SalesNavigatorExportProps = {}) {
     super(scope, id);
@@ -506,6 +514,14 @@ export class SalesNavigatorExport extends Construct {
     for (const alarm of [...this.tokenLifecycle.expiryAlarms, this.tokenLifecycle.rotationFailedAlarm]) {
       if (alarm) this.operations.showAlarm(alarm.node.id, alarm);
     }
+    const rotationRole = this.tokenLifecycle.rotationFunction?.role;
+    this.restrictSecretReaders(this.tokenSecret, [
+      ...this.tokenReaders,
+      ...(rotationRole ? [rotationRole] : []),
+    ]);
+    if (this.tokenLifecycle.clientSecret && rotationRole) {
+      this.restrictSecretReaders(this.tokenLifecycle.clientSecret, [rotationRole]);
+    }
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -527,6 +543,38 @@ export class SalesNavigatorExport extends Construct {
     }
     if (config.lake) this.createLake();
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+  }
+
+  /**
+   * Denies secretsmanager:GetSecretValue on `secret` to every principal but `readers` (the functions'
+   * roles) and `operatorRoleArns`, whatever their own IAM policies allow (`secretsmanager:*` on `*`
+   * included): a Deny in the secret's resource policy, matched on `aws:PrincipalArn` (a role's sessions
+   * carry the role's ARN; patterns as ArnLike matches them). Only a secret this construct creates takes
+   * a policy: an imported one keeps the policy its owner gave it (README "Security" has the statement).
+   */
+  private restrictSecretReaders(secret: ISecret, readers: IRole[]): void {
+    const { statementAdded } = secret.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyThePipelineAndItsOperatorsRead',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: {
+          ArnNotLike: {
+            'aws:PrincipalArn': [
+              ...readers.map((role) => role.roleArn),
+              ...(this.props.operatorRoleArns ?? []),
+            ],
+          },
+        },
+      }),
+    );
+    if (!statementAdded) {
+      Annotations.of(this).addInfo(
+        `The secret ${secret.node.id} is imported: its resource policy is its owner's. Limit GetSecretValue to the pipeline's roles as README "Security" shows.`,
+      );
+    }
   }
 
   /** The Glue tables and views and the Athena workgroup; FinishRun registers each run's partitions. */
@@ -614,6 +662,7 @@ export class SalesNavigatorExport extends Construct {
             resources: [this.tokenSecret.secretArn],
           }),
         );
+        if (fn.role) this.tokenReaders.push(fn.role);
         // A customer-managed key: Secrets Manager decrypts the value with the caller's permissions.
         if (secretKey) {
           fn.addToRolePolicy(

@@ -16,8 +16,8 @@ import type { Deps } from './deps.ts';
 export type DataSource = 'linkedin' | 'emulator';
 
 /**
- * Keys recording the source of an export, both as object metadata (S3 `x-amz-meta-source`,
- * `-apihost`, for people and tools reading the object) and as object tags, which coverage reads:
+ * Keys recording the source of an export as object metadata (S3 `x-amz-meta-source`, `-apihost`,
+ * for people and tools reading the object); `source` is also an object tag, which coverage reads:
  * S3 lets a function read an object's tags (s3:GetObjectTagging) without reading its content.
  */
 export const SOURCE_METADATA_KEY = 'source';
@@ -33,9 +33,14 @@ export function apiHostOf(deps: Pick<Deps, 'settings'>): string {
   return new URL(deps.settings.apiBaseUrl).host;
 }
 
-/** The metadata (and tags) every exported object carries about where its data came from. */
+/** The metadata every exported object carries about where its data came from. */
 export function sourceMetadata(deps: Pick<Deps, 'source' | 'settings'>): Record<string, string> {
   return { [SOURCE_METADATA_KEY]: sourceOf(deps), [API_HOST_METADATA_KEY]: apiHostOf(deps) };
+}
+
+/** The tag every exported object carries: its source, which coverage reads (one tag: S3 bills per tag). */
+export function sourceTags(deps: Pick<Deps, 'source'>): Record<string, string> {
+  return { [SOURCE_METADATA_KEY]: sourceOf(deps) };
 }
 
 /** Whether an object's tags say it holds data from `source` (untagged objects are LinkedIn's). */

@@ -17,7 +17,7 @@ import type { ExportJob } from '#linkedin/api';
 import { itemKey, itemRecordKey } from '#storage/keys';
 import { acquireLease, type Lease, releaseLease } from '#storage/lease';
 import { type CopyNotes, copyExport } from './copy.ts';
-import { isCovered, sourceMetadata, sourceOf } from './coverage.ts';
+import { isCovered, sourceMetadata, sourceOf, sourceTags } from './coverage.ts';
 import type { Deps } from './deps.ts';
 import { jobRetryDelaySeconds, latencyBoundSeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
 import type { ItemState } from './state.ts';
@@ -236,12 +236,11 @@ async function recordEmptyExport(state: ItemState, job: ExportJob, deps: Deps): 
   const { item } = state;
   const key = itemKey(item);
   // Its source too, like every export: an emulator's empty file never covers a real run's days.
-  const source = sourceMetadata(deps);
   const { bytes } = await deps.store.upload(key, Readable.from([]), {
     contentType: 'text/csv',
-    tags: source,
+    tags: sourceTags(deps),
     metadata: {
-      ...source,
+      ...sourceMetadata(deps),
       runid: state.runId,
       jobid: String(job.id),
       dataset: item.dataset,
@@ -342,9 +341,14 @@ async function splitState(state: ItemState, jobId: number, deps: Deps): Promise<
 export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemState> {
   if (!state.job) throw new InvalidInputError('CopyToS3 needs a completed job: the state has none');
   const key = itemKey(state.item);
-  const source = sourceMetadata(deps);
   const { result: copied, notes } = await copyExport(
-    { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId, ...source }, tags: source },
+    {
+      item: state.item,
+      jobId: state.job.id,
+      key,
+      metadata: { runid: state.runId, ...sourceMetadata(deps) },
+      tags: sourceTags(deps),
+    },
     deps,
   );
   await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows, ...notes });

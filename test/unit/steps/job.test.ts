@@ -209,7 +209,7 @@ describe('checkJob', () => {
           emptyexport: 'completed-without-download-url',
         },
         // The source as tags, which coverage reads: the empty file counts only for its own source.
-        tags: { source: 'linkedin', apihost: 'api.linkedin.com' },
+        tags: { source: 'linkedin' },
       });
       expect(deps.store.json<ItemRecord>(`${RECORDS}activity-A-2026-01-01_2026-01-06.json`)).toEqual({
         contract: A,
