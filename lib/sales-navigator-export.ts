@@ -1,6 +1,15 @@
 // The SalesNavigatorExport construct: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  TimeZone,
+} from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { AnyPrincipal, Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -458,6 +467,7 @@ export class SalesNavigatorExport extends Construct {
 
     this.functions = this.createFunctions(FUNCTIONS, STEP_TIMEOUTS);
     this.crmFunctions = this.createFunctions(CRM_FUNCTIONS, CRM_STEP_TIMEOUTS);
+    this.letCreateJobSeeEndedRuns(`${this.namePrefix}-ExportRun`);
 
     const exportJobName = `${this.namePrefix}-ExportJob`;
     // Referenced by name, not by the construct: the definition starts executions of itself.
@@ -543,6 +553,44 @@ export class SalesNavigatorExport extends Construct {
     }
     if (config.lake) this.createLake();
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+  }
+
+  /**
+   * CreateJob takes over at once the lease of a run that ended without releasing it (stopped by hand,
+   * or failed before FinishRun): it asks Step Functions whether the holder's ExportRun execution still
+   * runs (lambda-runtime.ts `awsDepsWithRunStatus`). The ARN is built from the name, not the state
+   * machine: ExportRun's definition references ExportJob, which references CreateJob (no cycle).
+   */
+  private letCreateJobSeeEndedRuns(exportRunName: string): void {
+    const stack = Stack.of(this);
+    const fn = this.functions.createJob;
+    const exportRunArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: exportRunName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addEnvironment('EXPORT_RUN_ARN', exportRunArn);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${exportRunName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    if (fn.role) {
+      acknowledgeWildcardResources(
+        fn.role,
+        ['states:DescribeExecution'],
+        "CreateJob reads the status of the ExportRun execution that holds an item's lease; the execution name is the run id, known only at runtime, so the resource is every execution of ExportRun only.",
+      );
+    }
   }
 
   /**

@@ -38,13 +38,23 @@ export async function createJob(state: ItemState, deps: Deps): Promise<ItemState
   // A planned item takes its lease before its first job (and keeps it when re-creating one); halves
   // run inside their parent's lease.
   if (state.depth === 0) {
-    const lease = await acquireLease(deps.store, item, { runId: state.runId, now: deps.now() });
+    const isRunOver = deps.isRunOver;
+    const lease = await acquireLease(deps.store, item, {
+      runId: state.runId,
+      now: deps.now(),
+      ...(isRunOver && { holderEnded: (holder: Lease) => isRunOver(holder.runId) }),
+    });
     if (lease && !lease.ours) return heldByAnotherRun(state, lease.heldBy, deps);
     if (lease?.tookOverFrom) {
-      logger.warn('CreateJob: took over an expired lease of another run', {
-        heldBy: lease.tookOverFrom.runId,
-        expiresAt: lease.tookOverFrom.expiresAt,
-      });
+      logger.warn(
+        lease.tookOverBecause === 'holderEnded'
+          ? 'CreateJob: took over the lease of a run that ended without releasing it'
+          : 'CreateJob: took over an expired lease of another run',
+        {
+          heldBy: lease.tookOverFrom.runId,
+          expiresAt: lease.tookOverFrom.expiresAt,
+        },
+      );
     }
   }
   const post = () =>

@@ -3,6 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { type ConfigInput, loadConfig } from '#lib/config';
+import { flattenIntrinsics } from '#lib/constructs/nag';
 import { SalesNavExportStack } from '#lib/stack';
 
 /** The template of a stack with `context` (bundling skipped: these tests read the template only). */
@@ -192,6 +193,37 @@ describe('who may start ExportJob (issue 17: it is internal)', () => {
     expect(schedulerRoles.length).toBeGreaterThan(0);
     for (const grant of startGrants().filter((g) => g.roles.some((r) => schedulerRoles.includes(r)))) {
       expect(grant.resources).toEqual([exportRunRef]);
+    }
+  });
+});
+
+describe('CreateJob may ask whether the run holding a lease has ended', () => {
+  const { stack, template, logicalId } = synth();
+  const executionsOfRun =
+    'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:TestExport-ExportRun:*';
+
+  it('has EXPORT_RUN_ARN (built from the name: no dependency cycle) and DescribeExecution on ExportRun’s executions only', () => {
+    const env =
+      template.findResources('AWS::Lambda::Function')[logicalId(stack.functions.createJob)]?.Properties
+        .Environment.Variables;
+    expect(flattenIntrinsics(env.EXPORT_RUN_ARN)).toBe(
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:TestExport-ExportRun',
+    );
+    const holders: Record<string, string[]> = {};
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const s of policy.Properties.PolicyDocument.Statement as Statement[]) {
+        if (!([s.Action].flat() as string[]).includes('states:DescribeExecution')) continue;
+        for (const { Ref } of policy.Properties.Roles as { Ref: string }[]) {
+          holders[Ref] = [...(holders[Ref] ?? []), ...[s.Resource].flat().map(flattenIntrinsics)];
+        }
+      }
+    }
+    const createJobRole = logicalId(stack.functions.createJob.role ?? stack.functions.createJob);
+    expect(holders[createJobRole]).toEqual([executionsOfRun]);
+    // No other function may describe executions (the state machines follow their own children).
+    for (const fn of Object.values(stack.functions)) {
+      if (fn === stack.functions.createJob) continue;
+      expect(holders[logicalId(fn.role ?? fn)]).toBeUndefined();
     }
   });
 });
