@@ -135,7 +135,7 @@ interface FunctionSpec {
   memorySize?: number;
 }
 
-/** Where objects carry their source as tags (`sourceMetadata`, steps/coverage.ts), set with the object. */
+/** Where objects carry their source as a tag (`sourceTags`, steps/coverage.ts), set with the object. */
 const TAGGED_PREFIXES: ReadonlySet<KeyPrefix> = new Set([DATA_PREFIX]);
 
 /** The six functions, with exactly the access their code needs (see lambdas/steps/*.ts). */
