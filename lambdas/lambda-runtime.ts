@@ -1,6 +1,7 @@
 // A Lambda container's dependencies, built once from its environment, and a step wrapped as a handler.
 import { GlueClient } from '@aws-sdk/client-glue';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
@@ -77,6 +78,47 @@ export function awsDepsWithLake(env: NodeJS.ProcessEnv = process.env): Deps {
       }
     : deps;
   return cachedWithLake;
+}
+
+let cachedWithRunStatus: Deps | undefined;
+
+/** The ARN of ExportRun's execution `runId` (the run id is the execution name). */
+export function runExecutionArn(exportRunArn: string, runId: string): string {
+  return `${exportRunArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+}
+
+/**
+ * `awsDeps` plus `isRunOver` from Step Functions when EXPORT_RUN_ARN is set (CreateJob): a run is over
+ * when its ExportRun execution is anything but RUNNING (SUCCEEDED, FAILED, TIMED_OUT, ABORTED,
+ * PENDING_REDRIVE). An execution that does not exist (a run of the local CLI into the same bucket)
+ * or an answer it cannot get (throttled, denied) is "not known": the lease holds until it expires,
+ * so a live run never loses an item. Only CreateJob bundles the Step Functions client.
+ */
+export function awsDepsWithRunStatus(env: NodeJS.ProcessEnv = process.env, sfn = new SFNClient({})): Deps {
+  if (cachedWithRunStatus) return cachedWithRunStatus;
+  const deps = awsDeps(env);
+  const exportRunArn = env.EXPORT_RUN_ARN;
+  cachedWithRunStatus = exportRunArn
+    ? {
+        ...deps,
+        isRunOver: async (runId) => {
+          const executionArn = runExecutionArn(exportRunArn, runId);
+          try {
+            const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+            return status !== undefined && status !== 'RUNNING';
+          } catch (err) {
+            if (!(err instanceof Error && err.name === 'ExecutionDoesNotExist')) {
+              logger.warn('could not tell whether the run holding a lease has ended; the lease holds', {
+                heldBy: runId,
+                error: errorInfo(err),
+              });
+            }
+            return false;
+          }
+        },
+      }
+    : deps;
+  return cachedWithRunStatus;
 }
 
 /** A field that is logged only when it is what it should be (anything else is left out, never logged). */

@@ -57,6 +57,10 @@ const settingsShape = SettingsSchema.shape;
 
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const KEY_ARN_MESSAGE = 'must be the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<key id>)';
+/** What `aws:PrincipalArn` holds for an IAM role, user or the account root; `*` and `?` as ArnLike matches them. */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:role|user)\/[\w+=,.@*?/-]{1,512})$/;
+const PRINCIPAL_ARN_MESSAGE =
+  'must be the ARN of an IAM role or user (arn:aws:iam::<account>:role/<path/name>; * and ? match as in ArnLike), not an assumed-role session';
 
 /**
  * Every deploy-time setting of the stack, read from CDK context: cdk.json `"context"` or
@@ -161,6 +165,16 @@ export const ConfigSchema = z
      * @default - the AWS-managed key of Secrets Manager
      */
     tokenSecretKeyArn: z.string().regex(KEY_ARN, KEY_ARN_MESSAGE).optional(),
+    /**
+     * Roles (or users) of the operators who may read the token secret besides the functions, e.g. to run
+     * `npm run token -- status --stack`: IAM ARNs as a JSON array or comma-separated; `*` and `?` match as
+     * in ArnLike (an IAM Identity Center role has a path: `role/aws-reserved/sso.amazonaws.com/*`).
+     * Everyone else is denied secretsmanager:GetSecretValue by the secret's resource policy.
+     * @default - none: only the pipeline's functions read the token
+     */
+    operatorRoleArns: listFromContext(
+      z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE)).max(50),
+    ).optional(),
     /**
      * VPC the functions run in (with `subnetIds`, and optionally `securityGroupIds`). They then need a
      * route to LinkedIn (NAT gateway) and to S3, Secrets Manager and CloudWatch.

@@ -1,17 +1,18 @@
 // The SalesNavigatorExport construct: bucket, token secret, functions, state machines, schedule and alarms.
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, TimeZone, Validations } from 'aws-cdk-lib';
 import {
-  Alarm,
-  type ComparisonOperator,
-  type IAlarm,
-  type IMetric,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  TimeZone,
+} from 'aws-cdk-lib';
+import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -29,7 +30,7 @@ import {
   StepFunctionsStartExecution,
 } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import {
   DefinitionBody,
   type IChainable,
@@ -115,11 +116,17 @@ interface FunctionSpec {
   description: string;
   /** Calls LinkedIn: gets TOKEN_SECRET_ARN and may read the token secret. */
   linkedin: boolean;
-  /** HeadObject/GetObject (+ ListBucket, see `grantS3`). */
+  /** GetObject: the JSON a function reads (plan, records, cursors), never export data (+ ListBucket, see `grantS3`). */
   read?: KeyPrefix[];
+  /**
+   * What exports exist and where their data came from (steps/coverage.ts): ListBucket under the
+   * prefix and GetObjectTagging, never GetObject, so a function that only plans or checks cannot
+   * read member data.
+   */
+  inspect?: KeyPrefix[];
   /** PutObject. */
   write?: KeyPrefix[];
-  /** Multipart upload: PutObject + AbortMultipartUpload. */
+  /** Multipart upload: PutObject + AbortMultipartUpload (+ PutObjectTagging under TAGGED_PREFIXES). */
   upload?: KeyPrefix[];
   /** DeleteObject (FinishRun: objects a forced run superseded). */
   remove?: KeyPrefix[];
@@ -128,6 +135,9 @@ interface FunctionSpec {
   memorySize?: number;
 }
 
+/** Where objects carry their source as a tag (`sourceTags`, steps/coverage.ts), set with the object. */
+const TAGGED_PREFIXES: ReadonlySet<KeyPrefix> = new Set([DATA_PREFIX]);
+
 /** The six functions, with exactly the access their code needs (see lambdas/steps/*.ts). */
 const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
   planRun: {
@@ -135,7 +145,9 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     description: 'Validates the run input, discovers contracts, plans items and skips existing objects.',
     linkedin: true,
     // The CRM cursors: each CRM item starts where its instance's last complete export ended.
-    read: [DATA_PREFIX, CRM_STATE_PREFIX],
+    read: [CRM_STATE_PREFIX],
+    // Coverage: which windows are exported already, and from which source (object tags).
+    inspect: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
   },
   createJob: {
@@ -150,7 +162,9 @@ const FUNCTIONS: Record<keyof WorkflowFunctions, FunctionSpec> = {
     linkedin: true,
     lease: true,
     // Splitting a too-large window skips halves already exported and records them as SKIPPED.
-    read: [DATA_PREFIX],
+    inspect: [DATA_PREFIX],
+    // A COMPLETED job without a download URL and 0 rows is written as an empty export (one PutObject).
+    upload: [DATA_PREFIX],
     write: [MANIFEST_PREFIX],
   },
   copyToS3: {
@@ -216,14 +230,6 @@ const CRM_FUNCTIONS: Record<keyof CrmWorkflowFunctions, FunctionSpec> = {
   },
 };
 
-/** An alarm that notifies the alarm topic; it breaches at `threshold` (default ≥ 1), missing data is OK. */
-interface AlarmSpec {
-  metric: IMetric;
-  description: string;
-  threshold?: number;
-  comparisonOperator?: ComparisonOperator;
-}
-
 /** Everything a team sets on the pipeline; every prop is optional and has a secure default (lib/construct-defaults.ts). */
 export interface SalesNavigatorExportProps {
   /**
@@ -279,6 +285,15 @@ export interface SalesNavigatorExportProps {
    * @default - none; the topic still exists for other subscribers
    */
   readonly alarmEmails?: string[];
+  /**
+   * IAM principal ARNs (ArnLike patterns allowed, e.g. an IAM Identity Center role
+   * `arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*\/AWSReservedSSO_SalesOps_*`) that may
+   * read the token secret (and the client secret) besides the pipeline's own functions: the people who
+   * run `npm run token -- status/login --stack`. Everyone else is denied secretsmanager:GetSecretValue
+   * by the secrets' resource policies, whatever their IAM policies allow.
+   * @default - none: only the functions read the token
+   */
+  readonly operatorRoleArns?: string[];
   /**
    * EventBridge Scheduler expression that starts ExportRun with the default window: `cron(...)` with six
    * fields, `rate(...)` or `at(...)` (validated by the sample app's config, lib/schedule-expression.ts).
@@ -425,6 +440,8 @@ export class SalesNavigatorExport extends Construct {
   readonly runWatchdog: LambdaFunction;
 
   private readonly props: Resolved;
+  /** The roles of the functions that read the token (the secret's resource policy lets only them and the operators). */
+  private readonly tokenReaders: IRole[] = [];
 
   constructor(scope: Construct, id: string, props: SalesNavigatorExportProps = {}) {
     super(scope, id);
@@ -450,6 +467,7 @@ export class SalesNavigatorExport extends Construct {
 
     this.functions = this.createFunctions(FUNCTIONS, STEP_TIMEOUTS);
     this.crmFunctions = this.createFunctions(CRM_FUNCTIONS, CRM_STEP_TIMEOUTS);
+    this.letCreateJobSeeEndedRuns(`${this.namePrefix}-ExportRun`);
 
     const exportJobName = `${this.namePrefix}-ExportJob`;
     // Referenced by name, not by the construct: the definition starts executions of itself.
@@ -506,6 +524,14 @@ export class SalesNavigatorExport extends Construct {
     for (const alarm of [...this.tokenLifecycle.expiryAlarms, this.tokenLifecycle.rotationFailedAlarm]) {
       if (alarm) this.operations.showAlarm(alarm.node.id, alarm);
     }
+    const rotationRole = this.tokenLifecycle.rotationFunction?.role;
+    this.restrictSecretReaders(this.tokenSecret, [
+      ...this.tokenReaders,
+      ...(rotationRole ? [rotationRole] : []),
+    ]);
+    if (this.tokenLifecycle.clientSecret && rotationRole) {
+      this.restrictSecretReaders(this.tokenLifecycle.clientSecret, [rotationRole]);
+    }
 
     const outputs: Record<string, [string, string]> = {
       BucketName: [this.bucket.bucketName, 'Bucket receiving the exports and the run manifests'],
@@ -527,6 +553,76 @@ export class SalesNavigatorExport extends Construct {
     }
     if (config.lake) this.createLake();
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+  }
+
+  /**
+   * CreateJob takes over at once the lease of a run that ended without releasing it (stopped by hand,
+   * or failed before FinishRun): it asks Step Functions whether the holder's ExportRun execution still
+   * runs (lambda-runtime.ts `awsDepsWithRunStatus`). The ARN is built from the name, not the state
+   * machine: ExportRun's definition references ExportJob, which references CreateJob (no cycle).
+   */
+  private letCreateJobSeeEndedRuns(exportRunName: string): void {
+    const stack = Stack.of(this);
+    const fn = this.functions.createJob;
+    const exportRunArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: exportRunName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addEnvironment('EXPORT_RUN_ARN', exportRunArn);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          stack.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${exportRunName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    if (fn.role) {
+      acknowledgeWildcardResources(
+        fn.role,
+        ['states:DescribeExecution'],
+        "CreateJob reads the status of the ExportRun execution that holds an item's lease; the execution name is the run id, known only at runtime, so the resource is every execution of ExportRun only.",
+      );
+    }
+  }
+
+  /**
+   * Denies secretsmanager:GetSecretValue on `secret` to every principal but `readers` (the functions'
+   * roles) and `operatorRoleArns`, whatever their own IAM policies allow (`secretsmanager:*` on `*`
+   * included): a Deny in the secret's resource policy, matched on `aws:PrincipalArn` (a role's sessions
+   * carry the role's ARN; patterns as ArnLike matches them). Only a secret this construct creates takes
+   * a policy: an imported one keeps the policy its owner gave it (README "Security" has the statement).
+   */
+  private restrictSecretReaders(secret: ISecret, readers: IRole[]): void {
+    const { statementAdded } = secret.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyThePipelineAndItsOperatorsRead',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: {
+          ArnNotLike: {
+            'aws:PrincipalArn': [
+              ...readers.map((role) => role.roleArn),
+              ...(this.props.operatorRoleArns ?? []),
+            ],
+          },
+        },
+      }),
+    );
+    if (!statementAdded) {
+      Annotations.of(this).addInfo(
+        `The secret ${secret.node.id} is imported: its resource policy is its owner's. Limit GetSecretValue to the pipeline's roles as README "Security" shows.`,
+      );
+    }
   }
 
   /** The Glue tables and views and the Athena workgroup; FinishRun registers each run's partitions. */
@@ -614,6 +710,7 @@ export class SalesNavigatorExport extends Construct {
             resources: [this.tokenSecret.secretArn],
           }),
         );
+        if (fn.role) this.tokenReaders.push(fn.role);
         // A customer-managed key: Secrets Manager decrypts the value with the caller's permissions.
         if (secretKey) {
           fn.addToRolePolicy(
@@ -634,30 +731,46 @@ export class SalesNavigatorExport extends Construct {
   }
 
   /**
-   * Object actions on `<bucketPrefix>/<prefix>/*` only. Readers also get s3:ListBucket on the bucket:
-   * without it S3 answers 403 instead of 404 for a missing key, and the existence checks need the
-   * 404. The grant cannot be narrowed with an s3:prefix condition, because HeadObject and GetObject
-   * requests carry no s3:prefix; it reveals key names (contract ids, windows), never content.
+   * Object actions on `<bucketPrefix>/<prefix>/*` only. A function that reads, inspects or leases also
+   * gets s3:ListBucket, with an s3:prefix condition limiting it to those same prefixes: ListObjectsV2
+   * is how existence is asked (`exists`), and how a missing key is told from a denied one (S3 answers
+   * 403, not 404, for a GET of a missing key unless the caller may list it; a GET carries no
+   * s3:prefix, see S3ObjectStore `isMissing`). No function can list the rest of the bucket, which
+   * matters when `bucket` is an existing data lake.
    * With an SSE-KMS bucket, readers get kms:Decrypt and writers kms:GenerateDataKey + kms:Decrypt (a
-   * multipart upload decrypts its parts to complete) on the bucket's key.
+   * multipart upload decrypts its parts to complete) on the bucket's key; tags and listings need no key.
    */
   private grantS3(fn: LambdaFunction, spec: FunctionSpec, bucketPrefix: string): void {
-    const objects = (prefixes: KeyPrefix[]) =>
-      prefixes.map((p) => this.bucket.arnForObjects(`${bucketPrefix ? `${bucketPrefix}/` : ''}${p}/*`));
+    const below = (p: string) => `${bucketPrefix ? `${bucketPrefix}/` : ''}${p}/*`;
+    const objects = (prefixes: KeyPrefix[]) => prefixes.map((p) => this.bucket.arnForObjects(below(p)));
     const allow = (actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new PolicyStatement({ actions, resources }));
-    if (spec.read) {
-      allow(['s3:GetObject'], objects(spec.read));
-      allow(['s3:ListBucket'], [this.bucket.bucketArn]);
-    }
+    if (spec.read) allow(['s3:GetObject'], objects(spec.read));
+    if (spec.inspect) allow(['s3:GetObjectTagging'], objects(spec.inspect));
     if (spec.write) allow(['s3:PutObject'], objects(spec.write));
-    if (spec.upload) allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
+    if (spec.upload) {
+      allow(['s3:PutObject', 's3:AbortMultipartUpload'], objects(spec.upload));
+      // x-amz-tagging on PutObject / CreateMultipartUpload needs s3:PutObjectTagging (S3 API Reference, PutObject).
+      const tagged = spec.upload.filter((p) => TAGGED_PREFIXES.has(p));
+      if (tagged.length > 0) allow(['s3:PutObjectTagging'], objects(tagged));
+    }
     if (spec.remove) allow(['s3:DeleteObject'], objects(spec.remove));
     if (spec.lease) {
       // A conditional delete with an ETag needs s3:GetObject besides s3:DeleteObject (S3 User Guide,
-      // "How to perform conditional deletes"); ListBucket makes a missing lease a 404, not a 403.
+      // "How to perform conditional deletes").
       allow(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], objects([LEASE_PREFIX]));
-      if (!spec.read) allow(['s3:ListBucket'], [this.bucket.bucketArn]);
+    }
+    const listed = [
+      ...new Set([...(spec.read ?? []), ...(spec.inspect ?? []), ...(spec.lease ? [LEASE_PREFIX] : [])]),
+    ];
+    if (listed.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': listed.map(below) } },
+        }),
+      );
     }
     const key = this.props.encryptionKey;
     if (key) {
@@ -668,7 +781,14 @@ export class SalesNavigatorExport extends Construct {
     if (fn.role) {
       acknowledgeWildcardResources(
         fn.role,
-        ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+        [
+          's3:GetObject',
+          's3:GetObjectTagging',
+          's3:PutObject',
+          's3:PutObjectTagging',
+          's3:AbortMultipartUpload',
+          's3:DeleteObject',
+        ],
         'Object access is limited to one key prefix of the layout in lambdas/storage/keys.ts; the keys below it are data-driven (contract, window, run id).',
       );
     }

@@ -84,6 +84,7 @@ export function configToProps(scope: Construct, config: Config): SalesNavigatorE
       ? Topic.fromTopicArn(scope, 'ImportedAlarmTopic', config.alarmTopicArn)
       : undefined,
     alarmEmails: config.alarmEmails,
+    operatorRoleArns: config.operatorRoleArns,
     scheduleExpression: config.scheduleExpression,
     scheduleTimeZone: config.scheduleTimeZone,
     scheduleEnabled: config.scheduleEnabled,

@@ -21,6 +21,16 @@ const NETWORK_CODES = new Set([
   'EPIPE',
 ]);
 
+/** What an identity needs of each service the CLI calls, for the access-denied sentence. */
+const NEEDED: Record<string, string> = {
+  S3: 'it needs s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:GetObjectTagging and s3:PutObjectTagging on the destination',
+  'Step Functions': 'it needs states:StartExecution, states:DescribeExecution and states:StopExecution',
+  'Secrets Manager':
+    'it needs secretsmanager:GetSecretValue and PutSecretValue on the secret, and a deployed secret lets only ' +
+    'the pipeline and the roles in operatorRoleArns read it: add your role to operatorRoleArns in ' +
+    'config/<env>.json (or -c operatorRoleArns=<role ARN>) and deploy (README "Security")',
+};
+
 /**
  * One sentence naming the service, the resource or endpoint and the likely fix, for the errors a user
  * meets: no region, no credentials, wrong credentials, access denied, no such bucket or state
@@ -54,11 +64,7 @@ export function describeAwsError(err: unknown, target: AwsTarget): string | unde
     return `${where} refused the AWS credentials (${name}): they are wrong or expired; refresh them (aws sso login) or check AWS_PROFILE / AWS_ACCESS_KEY_ID`;
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException' || status(err) === 403) {
-    return `${where}: access denied (${name}): the credentials' identity lacks the permission; ${
-      target.service === 'S3'
-        ? 'it needs s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on the destination'
-        : 'it needs states:StartExecution, states:DescribeExecution and states:StopExecution'
-    }`;
+    return `${where}: access denied (${name}): the credentials' identity lacks the permission; ${NEEDED[target.service] ?? NEEDED['Step Functions']}`;
   }
   if (name === 'NoSuchBucket') {
     return `${where}: the bucket does not exist: create it, or fix the bucket name in --dest`;

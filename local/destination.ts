@@ -88,8 +88,15 @@ async function openS3(dest: string, env: NodeJS.ProcessEnv): Promise<Destination
   await lock.read(); // reachability, bucket and permission check (a missing lock is fine)
   return {
     // Item leases need conditional writes; a custom endpoint may ignore them (s3rver does), so only
-    // AWS S3 gets leases (the destination lock still keeps two CLI runs apart).
-    store: new S3ObjectStore({ client, bucket, prefix, conditionalWrites: !endpoint }),
+    // AWS S3 gets leases (the destination lock still keeps two CLI runs apart). Such an endpoint may
+    // ignore x-amz-tagging too: its objects are tagged once whole.
+    store: new S3ObjectStore({
+      client,
+      bucket,
+      prefix,
+      conditionalWrites: !endpoint,
+      tagsOnCreate: !endpoint,
+    }),
     lock,
     removeStaleTemps: async () => 0, // an S3 object appears only when whole: nothing to remove
   };

@@ -20,7 +20,10 @@ import type { BodyInspector, ConditionalJsonStore, ObjectStore, VersionedJson } 
 
 /** Marks an object still being written; `list` never returns these. */
 const TEMP_SUFFIX = '.partial';
-/** `.<file>.metadata.json` next to an object holds its metadata (what S3 keeps as `x-amz-meta-*`). */
+/**
+ * `.<file>.metadata.json` next to an object holds its metadata and tags in one map (what S3 keeps as
+ * `x-amz-meta-*` and as object tags; the steps give both the same keys).
+ */
 const METADATA_SUFFIX = '.metadata.json';
 /** Bytes queued for the disk while the next ones arrive (the default 16 KiB serialises reads and writes). */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
@@ -31,8 +34,8 @@ const DIR_MODE = 0o700;
 /**
  * An `ObjectStore` on a local folder: every object is a plain file at its key, so the CSVs open
  * directly. Writes go to a temp file in the target directory and are renamed when whole, so an
- * object never appears half-written. Object metadata (e.g. where the data came from) is kept in a
- * hidden sidecar file `.<file>.metadata.json`; hidden files are never listed as objects.
+ * object never appears half-written. Object metadata and tags (e.g. where the data came from) are
+ * kept in a hidden sidecar file `.<file>.metadata.json`; hidden files are never listed as objects.
  */
 export class FolderStore implements ObjectStore {
   readonly location: string;
@@ -130,7 +133,8 @@ export class FolderStore implements ObjectStore {
     }
   }
 
-  async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+  /** The sidecar's map (metadata and tags); `{}` for an object without one. */
+  async tagsOf(key: string): Promise<Record<string, string> | undefined> {
     if (!(await this.exists(key))) return undefined;
     const target = this.pathOf(key);
     try {
@@ -215,9 +219,15 @@ export class FolderStore implements ObjectStore {
   async upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; inspect?: BodyInspector },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number }> {
     const target = this.pathOf(key);
+    const sidecar = { ...options.metadata, ...options.tags };
     // The body may fail while the folder is being made, before `pipeline` listens: hold the error
     // (pipeline then sees the already-errored stream and rejects with it) instead of letting it crash.
     const hold = (): void => {};
@@ -235,10 +245,10 @@ export class FolderStore implements ObjectStore {
       await written;
       options.inspect?.end();
       const { size } = await stat(temp);
-      if (Object.keys(options.metadata).length) {
+      if (Object.keys(sidecar).length) {
         // The sidecar lands just before the object, each by rename, so neither is ever half-written.
         const metaTemp = `${temp}${METADATA_SUFFIX}${TEMP_SUFFIX}`;
-        await writeFile(metaTemp, JSON.stringify(options.metadata), { flag: 'wx', mode: FILE_MODE });
+        await writeFile(metaTemp, JSON.stringify(sidecar), { flag: 'wx', mode: FILE_MODE });
         await rename(metaTemp, metadataPathOf(target)).catch(async (err: unknown) => {
           await rm(metaTemp, { force: true });
           throw err;

@@ -62,7 +62,7 @@ function interruptibleStore(store: ObjectStore, signal: AbortSignal): ObjectStor
       return store.location;
     },
     exists: (key) => store.exists(key),
-    metadataOf: (key) => store.metadataOf(key),
+    tagsOf: (key) => store.tagsOf(key),
     getJson: (key) => store.getJson(key),
     putJson: (key, value) => store.putJson(key, value),
     list: (prefix) => store.list(prefix),

@@ -33,6 +33,8 @@ export interface CopyInput {
   key: string;
   /** Extra object metadata; the copy's own keys (jobid, rowcount, window..., dataset, contract) win. */
   metadata?: Record<string, string>;
+  /** Object tags (coverage reads the `source` tag, see coverage.ts). */
+  tags?: Record<string, string>;
 }
 
 export interface CopyResult {
@@ -184,7 +186,12 @@ async function copyBody(
   };
   let stored: Awaited<ReturnType<CopyDeps['store']['upload']>>;
   try {
-    stored = await deps.store.upload(key, body, { contentType: 'text/csv', metadata, inspect: counter });
+    stored = await deps.store.upload(key, body, {
+      contentType: 'text/csv',
+      metadata,
+      ...(input.tags && { tags: input.tags }),
+      inspect: counter,
+    });
   } catch (err) {
     // The connection failed (reset, stall, cut short): retryable. Our own errors (the counter's
     // checks, an interrupted run) already say what happened.

@@ -15,7 +15,11 @@ import type { Deps } from './deps.ts';
 /** Where exported data came from: LinkedIn itself, or the built-in emulator's made-up data. */
 export type DataSource = 'linkedin' | 'emulator';
 
-/** Object-metadata keys recording the source of an export (S3 `x-amz-meta-source`, `-apihost`). */
+/**
+ * Keys recording the source of an export as object metadata (S3 `x-amz-meta-source`, `-apihost`,
+ * for people and tools reading the object); `source` is also an object tag, which coverage reads:
+ * S3 lets a function read an object's tags (s3:GetObjectTagging) without reading its content.
+ */
 export const SOURCE_METADATA_KEY = 'source';
 export const API_HOST_METADATA_KEY = 'apihost';
 
@@ -34,15 +38,25 @@ export function sourceMetadata(deps: Pick<Deps, 'source' | 'settings'>): Record<
   return { [SOURCE_METADATA_KEY]: sourceOf(deps), [API_HOST_METADATA_KEY]: apiHostOf(deps) };
 }
 
+/** The tag every exported object carries: its source, which coverage reads (one tag: S3 bills per tag). */
+export function sourceTags(deps: Pick<Deps, 'source'>): Record<string, string> {
+  return { [SOURCE_METADATA_KEY]: sourceOf(deps) };
+}
+
+/** Whether an object's tags say it holds data from `source` (untagged objects are LinkedIn's). */
+function isFromSource(tags: Record<string, string>, source: DataSource): boolean {
+  return (tags[SOURCE_METADATA_KEY] ?? 'linkedin') === source;
+}
+
 /**
  * True when `key` holds an export that counts as done for a run reading from `source`: an object
- * from the same source. Objects written before the source was recorded (no `source` metadata) are
- * LinkedIn data. So emulator data never stands in for a real export, nor real data for a demo.
+ * from the same source, by its `source` tag. Objects without one (written before the source was
+ * recorded, or before it was a tag) are LinkedIn data. So emulator data never stands in for a real
+ * export, nor real data for a demo.
  */
 export async function isCovered(store: ObjectStore, key: string, source: DataSource): Promise<boolean> {
-  const metadata = await store.metadataOf(key);
-  if (metadata === undefined) return false;
-  return (metadata[SOURCE_METADATA_KEY] ?? 'linkedin') === source;
+  const tags = await store.tagsOf(key);
+  return tags !== undefined && isFromSource(tags, source);
 }
 
 /** What a lane's existing objects hold of a range, for a run reading from one source. */
@@ -57,13 +71,13 @@ export interface LaneCoverage {
   gaps: DayRange[];
 }
 
-/** Metadata reads at once while computing coverage (one per object overlapping the range, at most). */
+/** Tag reads at once while computing coverage (one per object overlapping the range, at most). */
 export const COVERAGE_METADATA_CONCURRENCY = 16;
 
 /**
- * The coverage of `range` for one lane: one listing of the lane's prefix, then one metadata read
- * per object whose window overlaps the range (objects of another source do not count; objects
- * without source metadata are LinkedIn's). Objects of any window count: a backfill's 90-day
+ * The coverage of `range` for one lane: one listing of the lane's prefix, then one tag read per
+ * object whose window overlaps the range (objects of another source do not count; objects without
+ * a source tag are LinkedIn's). Objects of any window count: a backfill's 90-day
  * window, the halves of a split window, yesterday's daily file, a 0-byte empty export.
  */
 export async function laneCoverage(
@@ -77,7 +91,7 @@ export async function laneCoverage(
 }
 
 /**
- * The coverage of `range` by `objects` (one lane's, e.g. from `windowObjects`): one metadata read per
+ * The coverage of `range` by `objects` (one lane's, e.g. from `windowObjects`): one tag read per
  * object overlapping the range, at most COVERAGE_METADATA_CONCURRENCY at once.
  */
 export async function coverageOf(
@@ -88,8 +102,8 @@ export async function coverageOf(
 ): Promise<LaneCoverage> {
   const candidates = objects.filter((object) => overlaps(object, range));
   const counts = await mapLimit(candidates, COVERAGE_METADATA_CONCURRENCY, async (object) => {
-    const metadata = await store.metadataOf(object.key);
-    return metadata !== undefined && (metadata[SOURCE_METADATA_KEY] ?? 'linkedin') === source;
+    const tags = await store.tagsOf(object.key);
+    return tags !== undefined && isFromSource(tags, source);
   });
   const counted = candidates.filter((_, i) => counts[i]);
   const foreign = candidates.filter((_, i) => !counts[i]);

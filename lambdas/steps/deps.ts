@@ -23,4 +23,11 @@ export interface Deps {
    * from an https LinkedIn host). Absent: such a download fails with DownloadAuthError.
    */
   getToken?: () => Promise<string>;
+  /**
+   * Whether the run `runId` has ended: its ExportRun execution is no longer RUNNING (CreateJob on AWS,
+   * from Step Functions). A lease such a run left (stopped by hand before FinishRun released it) is
+   * then taken over at once. Absent (local runs, which a destination lock keeps apart), or false when
+   * it cannot tell: a lease holds until it expires.
+   */
+  isRunOver?: (runId: string) => Promise<boolean>;
 }

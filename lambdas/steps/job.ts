@@ -17,7 +17,7 @@ import type { ExportJob } from '#linkedin/api';
 import { itemKey, itemRecordKey } from '#storage/keys';
 import { acquireLease, type Lease, releaseLease } from '#storage/lease';
 import { type CopyNotes, copyExport } from './copy.ts';
-import { isCovered, sourceMetadata, sourceOf } from './coverage.ts';
+import { isCovered, sourceMetadata, sourceOf, sourceTags } from './coverage.ts';
 import type { Deps } from './deps.ts';
 import { jobRetryDelaySeconds, latencyBoundSeconds, nextPollWait, pollDelaySeconds } from './poll-policy.ts';
 import type { ItemState } from './state.ts';
@@ -38,13 +38,23 @@ export async function createJob(state: ItemState, deps: Deps): Promise<ItemState
   // A planned item takes its lease before its first job (and keeps it when re-creating one); halves
   // run inside their parent's lease.
   if (state.depth === 0) {
-    const lease = await acquireLease(deps.store, item, { runId: state.runId, now: deps.now() });
+    const isRunOver = deps.isRunOver;
+    const lease = await acquireLease(deps.store, item, {
+      runId: state.runId,
+      now: deps.now(),
+      ...(isRunOver && { holderEnded: (holder: Lease) => isRunOver(holder.runId) }),
+    });
     if (lease && !lease.ours) return heldByAnotherRun(state, lease.heldBy, deps);
     if (lease?.tookOverFrom) {
-      logger.warn('CreateJob: took over an expired lease of another run', {
-        heldBy: lease.tookOverFrom.runId,
-        expiresAt: lease.tookOverFrom.expiresAt,
-      });
+      logger.warn(
+        lease.tookOverBecause === 'holderEnded'
+          ? 'CreateJob: took over the lease of a run that ended without releasing it'
+          : 'CreateJob: took over an expired lease of another run',
+        {
+          heldBy: lease.tookOverFrom.runId,
+          expiresAt: lease.tookOverFrom.expiresAt,
+        },
+      );
     }
   }
   const post = () =>
@@ -229,14 +239,18 @@ function unknownStatus(state: ItemState, job: ExportJob, deps: Deps): ItemState 
  * COMPLETED, `rowCount` 0 and no `downloadUrl`: what an empty export may look like (LinkedIn does not
  * document it). The item is EXPORTED with 0 rows: an empty object is written at the item's key, so
  * PlanRun's existence check counts its days as covered exactly like any other export, and readers
- * see an empty file. Its metadata says why it is empty (`emptyexport`).
+ * see an empty file. Its metadata says why it is empty (`emptyexport`); it carries its source like
+ * any export.
  */
 async function recordEmptyExport(state: ItemState, job: ExportJob, deps: Deps): Promise<ItemState> {
   const { item } = state;
   const key = itemKey(item);
+  // Its source too, like every export: an emulator's empty file never covers a real run's days.
   const { bytes } = await deps.store.upload(key, Readable.from([]), {
     contentType: 'text/csv',
+    tags: sourceTags(deps),
     metadata: {
+      ...sourceMetadata(deps),
       runid: state.runId,
       jobid: String(job.id),
       dataset: item.dataset,
@@ -338,7 +352,13 @@ export async function copyToStore(state: ItemState, deps: Deps): Promise<ItemSta
   if (!state.job) throw new InvalidInputError('CopyToS3 needs a completed job: the state has none');
   const key = itemKey(state.item);
   const { result: copied, notes } = await copyExport(
-    { item: state.item, jobId: state.job.id, key, metadata: { runid: state.runId, ...sourceMetadata(deps) } },
+    {
+      item: state.item,
+      jobId: state.job.id,
+      key,
+      metadata: { runid: state.runId, ...sourceMetadata(deps) },
+      tags: sourceTags(deps),
+    },
     deps,
   );
   await writeRecord(deps, state, 'EXPORTED', { bytes: copied.bytes, rows: copied.rows, ...notes });

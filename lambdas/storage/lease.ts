@@ -25,8 +25,14 @@ export const LeaseSchema = z.object({
 export type Lease = z.infer<typeof LeaseSchema>;
 
 export type LeaseOutcome =
-  /** Ours: newly created, already ours (a retried step), or taken over from an expired one. */
-  | { ours: true; lease: Lease; etag: string; tookOverFrom?: Lease }
+  /** Ours: newly created, already ours (a retried step), or taken over (from an expired lease, or one of a run that ended). */
+  | {
+      ours: true;
+      lease: Lease;
+      etag: string;
+      tookOverFrom?: Lease;
+      tookOverBecause?: 'expired' | 'holderEnded';
+    }
   /** Another run holds it and it has not expired: the item is not exported by this run. */
   | { ours: false; heldBy: Lease };
 
@@ -41,13 +47,19 @@ export interface LeaseRequest {
   now: Date;
   /** Seconds the lease holds; LEASE_SECONDS unless a test says otherwise. */
   seconds?: number;
+  /**
+   * Whether the run holding an unexpired lease has ended (stopped by hand, failed or timed out before
+   * FinishRun released its leases): such a lease is taken over like an expired one. Absent, or
+   * false (not known), the lease holds until it expires.
+   */
+  holderEnded?: (holder: Lease) => Promise<boolean>;
 }
 
 /**
  * Takes the item's lease for `runId`. Created with `If-None-Match: *`; when it exists: ours (same run
- * id) is kept as it is; an expired one is replaced with `If-Match: <its ETag>`, so of two runs taking
- * it over at once only one wins (the other gets 412 and then sees the winner's lease: held); any
- * other is held by another run. `undefined` for a store without conditional writes (no lease is taken).
+ * id) is kept as it is; an expired one, or one whose run has ended (`holderEnded`), is replaced with
+ * `If-Match: <its ETag>`, so of two runs taking it over at once only one wins (the other gets 412 and
+ * then sees the winner's lease: held); any other is held by another run. `undefined` for a store without conditional writes (no lease is taken).
  */
 export async function acquireLease(
   store: ObjectStore,
@@ -70,9 +82,18 @@ export async function acquireLease(
     if (!current) continue; // released between our write and our read: create it again
     const found = parseLease(current.value, key);
     if (found.runId === request.runId) return { ours: true, lease: found, etag: current.etag };
-    if (Date.parse(found.expiresAt) > request.now.getTime()) return { ours: false, heldBy: found };
+    const expired = Date.parse(found.expiresAt) <= request.now.getTime();
+    if (!expired && !(await request.holderEnded?.(found))) return { ours: false, heldBy: found };
     const replaced = await retryConflict(() => cas.replaceJson(key, lease, current.etag));
-    if (replaced) return { ours: true, lease, etag: replaced.etag, tookOverFrom: found };
+    if (replaced) {
+      return {
+        ours: true,
+        lease,
+        etag: replaced.etag,
+        tookOverFrom: found,
+        tookOverBecause: expired ? 'expired' : 'holderEnded',
+      };
+    }
     // 412: another run replaced (or released) it first; the next round reads what it wrote.
   }
   throw new AwsTransientError(

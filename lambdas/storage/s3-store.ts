@@ -3,9 +3,10 @@ import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
+  GetObjectTaggingCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   type S3ClientConfig,
   S3ServiceException,
@@ -74,6 +75,18 @@ function isNotFound(err: unknown): boolean {
   );
 }
 
+function isAccessDenied(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException && (err.name === 'AccessDenied' || err.$metadata.httpStatusCode === 403)
+  );
+}
+
+/** Tags as S3's `x-amz-tagging` header wants them: URL-encoded `key=value&…`. */
+function taggingHeader(tags: Record<string, string>): string | undefined {
+  const entries = Object.entries(tags);
+  return entries.length > 0 ? new URLSearchParams(entries).toString() : undefined;
+}
+
 /** An `ObjectStore` on an S3 bucket, below an optional key prefix. */
 export class S3ObjectStore implements ObjectStore {
   readonly location: string;
@@ -86,11 +99,26 @@ export class S3ObjectStore implements ObjectStore {
    * racy check-then-put, so none is taken.
    */
   readonly conditional?: ConditionalJsonStore;
+  /** Whether an upload's tags are set again with PutObjectTagging once it is complete (see constructor). */
+  private readonly retagAfterUpload: boolean;
 
-  constructor(opts: { client: S3Client; bucket: string; prefix?: string; conditionalWrites?: boolean }) {
+  /**
+   * @param opts.conditionalWrites S3's conditional writes. @default true (false for an endpoint that ignores them)
+   * @param opts.tagsOnCreate Whether the endpoint applies the `x-amz-tagging` header of PutObject and
+   *   CreateMultipartUpload, as S3 does (atomically with the object). An endpoint that ignores it
+   *   (s3rver) gets a PutObjectTagging once the object is complete instead. @default true
+   */
+  constructor(opts: {
+    client: S3Client;
+    bucket: string;
+    prefix?: string;
+    conditionalWrites?: boolean;
+    tagsOnCreate?: boolean;
+  }) {
     this.client = opts.client;
     this.bucket = opts.bucket;
     this.prefix = normalizePrefix(opts.prefix ?? '');
+    this.retagAfterUpload = opts.tagsOnCreate === false;
     this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     if (opts.conditionalWrites !== false) {
       this.conditional = {
@@ -120,7 +148,8 @@ export class S3ObjectStore implements ObjectStore {
       );
       return { etag: res.ETag ?? '' };
     } catch (err) {
-      if (isPreconditionFailed(err) || ('IfMatch' in condition && isNotFound(err))) return undefined;
+      if (isPreconditionFailed(err)) return undefined;
+      if ('IfMatch' in condition && (await this.isMissing(err, key))) return undefined;
       throw storeError(err, 'PutObject (conditional)', this.describe(key));
     }
   }
@@ -135,7 +164,7 @@ export class S3ObjectStore implements ObjectStore {
       text = (await res.Body?.transformToString('utf8')) ?? '';
       etag = res.ETag ?? '';
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (await this.isMissing(err, key)) return undefined;
       throw storeError(err, 'GetObject', this.describe(key));
     }
     try {
@@ -152,31 +181,54 @@ export class S3ObjectStore implements ObjectStore {
       );
       return true;
     } catch (err) {
-      if (isNotFound(err)) return true;
       if (isPreconditionFailed(err)) return false;
+      if (await this.isMissing(err, key)) return true;
       throw storeError(err, 'DeleteObject (conditional)', this.describe(key));
     }
   }
 
+  /**
+   * Whether an object is at `key`, by listing (ListObjectsV2, `Prefix` = the key, `MaxKeys` 1: a key
+   * sorts before every longer key it prefixes). It needs s3:ListBucket under the key's prefix, never
+   * s3:GetObject: a function that only asks whether an export exists cannot read it.
+   */
   async exists(key: string): Promise<boolean> {
-    try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw storeError(err, 'HeadObject', this.describe(key));
-    }
+    const full = this.fullKey(key);
+    const page = await this.client
+      .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, MaxKeys: 1 }))
+      .catch((err: unknown) => {
+        throw storeError(err, 'ListObjectsV2', this.describe(key));
+      });
+    return page.Contents?.[0]?.Key === full;
   }
 
-  async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+  /**
+   * Whether a failed request means "no object at `key`". S3 answers 404 only when the caller may list
+   * the key; a GET carries no s3:prefix, so with s3:ListBucket granted under a prefix condition (as
+   * every function's is) a missing key answers 403. A listing then tells a missing key from a real
+   * AccessDenied, which is thrown as it came.
+   */
+  private async isMissing(err: unknown, key: string): Promise<boolean> {
+    if (isNotFound(err)) return true;
+    if (!isAccessDenied(err)) return false;
+    return !(await this.exists(key).catch(() => true));
+  }
+
+  /**
+   * The object's tags (GetObjectTagging: s3:GetObjectTagging, which reads no content), or `undefined`
+   * when there is no object at `key`. An object written without tags answers `{}`.
+   */
+  async tagsOf(key: string): Promise<Record<string, string> | undefined> {
     try {
-      const head = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+      const res = await this.client.send(
+        new GetObjectTaggingCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
       );
-      return head.Metadata ?? {};
+      const tags: Record<string, string> = {};
+      for (const tag of res.TagSet ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+      return tags;
     } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw storeError(err, 'HeadObject', this.describe(key));
+      if (await this.isMissing(err, key)) return undefined;
+      throw storeError(err, 'GetObjectTagging', this.describe(key));
     }
   }
 
@@ -193,7 +245,7 @@ export class S3ObjectStore implements ObjectStore {
       );
       text = (await res.Body?.transformToString('utf8')) ?? '';
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (await this.isMissing(err, key)) return undefined;
       throw storeError(err, 'GetObject', this.describe(key));
     }
     try {
@@ -240,23 +292,44 @@ export class S3ObjectStore implements ObjectStore {
     return keys.sort();
   }
 
-  /** Streams `body` to `key` with a full-object CRC32 that S3 verifies (see `uploadStream`). */
-  upload(
+  /**
+   * Streams `body` to `key` with a full-object CRC32 that S3 verifies (see `uploadStream`); `tags`
+   * are set with the object (`x-amz-tagging`), so an object never exists without them on S3.
+   */
+  async upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; inspect?: BodyInspector },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number; checksum: ObjectChecksum }> {
-    return uploadStream(
+    const tagging = taggingHeader(options.tags ?? {});
+    const uploaded = await uploadStream(
       this.client,
       {
         Bucket: this.bucket,
         Key: this.fullKey(key),
         ContentType: options.contentType,
         Metadata: options.metadata,
+        ...(tagging && { Tagging: tagging }),
       },
       body,
       { partSize: PART_SIZE, queueSize: QUEUE_SIZE, ...(options.inspect && { inspect: options.inspect }) },
     );
+    if (this.retagAfterUpload && options.tags) {
+      const TagSet = Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value }));
+      await this.client
+        .send(
+          new PutObjectTaggingCommand({ Bucket: this.bucket, Key: this.fullKey(key), Tagging: { TagSet } }),
+        )
+        .catch((err: unknown) => {
+          throw storeError(err, 'PutObjectTagging', this.describe(key));
+        });
+    }
+    return uploaded;
   }
 
   /** `s3://bucket/prefix/key`, for error messages. */

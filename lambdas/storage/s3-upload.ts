@@ -20,6 +20,8 @@ export interface StreamUploadTarget {
   Key: string;
   ContentType: string;
   Metadata: Record<string, string>;
+  /** Object tags, URL-encoded (`x-amz-tagging`); S3 sets them atomically with the object. */
+  Tagging?: string;
 }
 
 export interface StreamUploadOptions {
@@ -106,6 +108,7 @@ export async function uploadStream(
             Key,
             ContentType: target.ContentType,
             Metadata: target.Metadata,
+            Tagging: target.Tagging,
             ChecksumAlgorithm: 'CRC32',
             ChecksumType: 'FULL_OBJECT',
           }),
@@ -165,6 +168,7 @@ export async function uploadStream(
               ContentLength: last.length,
               ContentType: target.ContentType,
               Metadata: target.Metadata,
+              Tagging: target.Tagging,
               ChecksumCRC32: checksum,
             }),
           ),

@@ -9,12 +9,14 @@ import type { ObjectChecksum } from './checksum.ts';
 export interface ObjectStore {
   /** Human-readable location of the root, e.g. `s3://bucket/prefix` or `/home/me/exports`. */
   readonly location: string;
+  /** Whether an object is at `key` (S3: by listing, so it needs no read access to the object). */
   exists(key: string): Promise<boolean>;
   /**
-   * The object's user metadata (lower-case keys), or `undefined` when there is no object at `key`.
-   * An object written without metadata (e.g. by an earlier version) answers `{}`.
+   * The object's tags (S3 object tagging: readable without s3:GetObject; the folder store keeps them
+   * in the object's sidecar with its metadata), or `undefined` when there is no object at `key`. An
+   * object written without tags (e.g. by an earlier version) answers `{}`.
    */
-  metadataOf(key: string): Promise<Record<string, string> | undefined>;
+  tagsOf(key: string): Promise<Record<string, string> | undefined>;
   getJson(key: string): Promise<unknown | undefined>;
   putJson(key: string, value: unknown): Promise<void>;
   /**
@@ -28,12 +30,18 @@ export interface ObjectStore {
    * Streams `body` to `key` in constant memory. The object appears under `key` only when whole:
    * if `body` errors, nothing is left at `key` (multipart upload aborted / temp file removed).
    * `checksum`: the object's checksum as the store verified it (S3), when the store keeps one.
+   * `metadata` is the object's user metadata (S3 `x-amz-meta-*`); `tags` its tags (`tagsOf`).
    * `inspect` sees the body as it is stored, and can refuse it (see `BodyInspector`).
    */
   upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; inspect?: BodyInspector },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number; checksum?: ObjectChecksum }>;
   /**
    * Compare-and-swap writes of small JSON objects (the item leases, see lease.ts). Absent on a store

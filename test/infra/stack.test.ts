@@ -239,21 +239,29 @@ describe('least-privilege IAM', () => {
     // Item leases (storage/lease.ts): exactly Put/Get/DeleteObject on manifests/leases/* for the
     // functions that take or release one; DeleteObject on manifests/ nowhere else.
     const lease = objects('manifests/leases');
+    const data = objects('sales-navigator');
     const expected: Record<Fn, Record<string, string[]>> = {
+      // Planning and checking ask what exists and where it came from (tags), never read the data.
       planRun: {
-        's3:GetObject': [objects('sales-navigator'), objects('state/crm-data-validation')],
+        's3:GetObject': [objects('state/crm-data-validation')],
+        's3:GetObjectTagging': [data],
         's3:PutObject': [objects('manifests')],
       },
       createJob: { 's3:GetObject': [lease], 's3:PutObject': [lease], 's3:DeleteObject': [lease] },
       checkJob: {
-        's3:GetObject': [objects('sales-navigator'), lease],
-        's3:PutObject': [objects('manifests'), lease],
+        's3:GetObject': [lease],
+        's3:GetObjectTagging': [data],
+        // An empty export (COMPLETED, rowCount 0, no URL) is one tagged PutObject at the item key.
+        's3:PutObject': [objects('manifests'), data, lease],
+        's3:PutObjectTagging': [data],
+        's3:AbortMultipartUpload': [data],
         's3:DeleteObject': [lease],
       },
       copyToS3: {
         's3:GetObject': [lease],
-        's3:PutObject': [objects('manifests'), objects('sales-navigator'), lease],
-        's3:AbortMultipartUpload': [objects('sales-navigator')],
+        's3:PutObject': [objects('manifests'), data, lease],
+        's3:PutObjectTagging': [data],
+        's3:AbortMultipartUpload': [data],
         's3:DeleteObject': [lease],
       },
       recordFailure: {
@@ -265,7 +273,7 @@ describe('least-privilege IAM', () => {
       finishRun: {
         's3:GetObject': [objects('manifests'), lease],
         's3:PutObject': [objects('manifests'), lease],
-        's3:DeleteObject': [objects('sales-navigator'), lease],
+        's3:DeleteObject': [data, lease],
       },
     };
     for (const fn of ALL) {
@@ -278,8 +286,47 @@ describe('least-privilege IAM', () => {
       expect(objectActions, fn).toEqual(
         Object.fromEntries(Object.entries(expected[fn]).map(([a, r]) => [a, [...r].sort()])),
       );
-      // Readers may list (a missing key must answer 404, not 403), on this bucket only.
-      expect(g.get('s3:ListBucket'), fn).toEqual('s3:GetObject' in expected[fn] ? [bucketArn()] : undefined);
+    }
+    // No function that only plans or checks can read export data.
+    for (const fn of ['planRun', 'checkJob'] as const) {
+      expect(functionGrants(fn).get('s3:GetObject'), fn).not.toContain(data);
+    }
+  });
+
+  it('limits every s3:ListBucket to the prefixes the function reads, inspects or leases (s3:prefix condition)', () => {
+    const below = (prefix: string) => `team/salesnav/${prefix}/*`;
+    const expected: Record<Fn, string[]> = {
+      planRun: [below('state/crm-data-validation'), below('sales-navigator')],
+      createJob: [below('manifests/leases')],
+      checkJob: [below('sales-navigator'), below('manifests/leases')],
+      copyToS3: [below('manifests/leases')],
+      recordFailure: [below('manifests/leases')],
+      finishRun: [below('manifests'), below('manifests/leases')],
+    };
+    const roleIds = new Map(
+      ALL.map((fn) => {
+        const role = stack.functions[fn].role ?? stack.functions[fn];
+        return [stack.getLogicalId(role.node.defaultChild as CfnElement), fn] as const;
+      }),
+    );
+    const seen = new Map<string, string[][]>();
+    // Every ListBucket in the template, whoever holds it, carries the condition.
+    for (const policy of Object.values(resources('AWS::IAM::Policy'))) {
+      for (const s of policy.Properties.PolicyDocument.Statement as Record<string, unknown>[]) {
+        if (!([s.Action].flat() as string[]).some((a) => a === 's3:ListBucket' || a === 's3:*')) continue;
+        const prefixes = (s.Condition as { StringLike?: Record<string, string[]> } | undefined)?.StringLike?.[
+          's3:prefix'
+        ];
+        expect(prefixes, JSON.stringify(s)).toEqual(expect.any(Array));
+        expect([s.Resource].flat().map(flattenIntrinsics)).toEqual([bucketArn()]);
+        for (const { Ref } of policy.Properties.Roles as { Ref: string }[]) {
+          const fn = roleIds.get(Ref);
+          if (fn) seen.set(fn, [...(seen.get(fn) ?? []), [...(prefixes ?? [])]]);
+        }
+      }
+    }
+    for (const fn of ALL) {
+      expect(seen.get(fn), fn).toEqual([[...expected[fn]]]);
     }
   });
 

@@ -1,19 +1,9 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { type ConfigInput, loadConfig } from '#lib/config';
 import { flattenIntrinsics } from '#lib/constructs/nag';
-import { SalesNavExportStack } from '#lib/stack';
+import { synthSampleStack } from '#test/support/synth';
 
-/** The template of a stack with `context` (bundling skipped: these tests read the template only). */
-function synth(context: ConfigInput = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new SalesNavExportStack(app, 'TestExport', { config: loadConfig(context) });
-  const template = Template.fromStack(stack);
-  const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
-  return { stack, template, logicalId };
-}
+const synth = synthSampleStack;
 
 const RENEW = 'npm run token -- login --stack TestExport --region <AWS::Region>';
 

@@ -5,6 +5,7 @@ export interface StoredObject {
   body: Buffer;
   contentType: string;
   metadata: Record<string, string>;
+  tags: Record<string, string>;
 }
 
 /**
@@ -19,9 +20,9 @@ export class MemoryStore implements ObjectStore {
     return this.objects.has(key);
   }
 
-  async metadataOf(key: string): Promise<Record<string, string> | undefined> {
+  async tagsOf(key: string): Promise<Record<string, string> | undefined> {
     const object = this.objects.get(key);
-    return object && { ...object.metadata };
+    return object && { ...object.tags };
   }
 
   async getJson(key: string): Promise<unknown | undefined> {
@@ -44,7 +45,12 @@ export class MemoryStore implements ObjectStore {
   async upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; inspect?: BodyInspector },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number }> {
     const chunks: Buffer[] = [];
     for await (const chunk of body) {
@@ -58,13 +64,14 @@ export class MemoryStore implements ObjectStore {
       body: whole,
       contentType: options.contentType,
       metadata: { ...options.metadata },
+      tags: { ...options.tags },
     });
     return { bytes: whole.length };
   }
 
   /** Seeds an object, e.g. an export a previous run already wrote. */
   put(key: string, body = '', contentType = 'text/csv'): void {
-    this.objects.set(key, { body: Buffer.from(body), contentType, metadata: {} });
+    this.objects.set(key, { body: Buffer.from(body), contentType, metadata: {}, tags: {} });
   }
 
   /** The parsed JSON at `key`; throws when there is none, so a test fails with the key in the message. */

@@ -85,7 +85,8 @@ export async function openDestination(kind: DestinationKind): Promise<Destinatio
   const s3 = await startS3rver();
   const prefix = 'salesnav/daily';
   const location = (key: string) => ({ Bucket: s3.bucket, Key: `${prefix}/${key}` });
-  const store = new S3ObjectStore({ client: s3.client, bucket: s3.bucket, prefix });
+  // s3rver ignores x-amz-tagging: its objects are tagged once whole, as the CLI does for a custom endpoint.
+  const store = new S3ObjectStore({ client: s3.client, bucket: s3.bucket, prefix, tagsOnCreate: false });
   return {
     kind,
     store,

@@ -112,7 +112,7 @@ describe('the local stand-in for the ItemReader', () => {
         location: store.location,
         exists: (key: string) => store.exists(key),
         list: (prefix: string) => store.list(prefix),
-        metadataOf: (key: string) => store.metadataOf(key),
+        tagsOf: (key: string) => store.tagsOf(key),
         remove: (key: string) => store.remove(key),
         upload: store.upload.bind(store),
         putJson: (key: string, value: unknown) =>

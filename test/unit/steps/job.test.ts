@@ -1,11 +1,16 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExportJobFailedError, InvalidInputError } from '#common/errors';
 import type { ItemRecord, JobStatus } from '#common/model';
 import type { SettingsInput } from '#common/settings';
+import { FolderStore } from '#local/folder-store';
 import { checkJob, copyToStore, createJob, MAX_READS_WITHOUT_DOWNLOAD_URL, recordFailure } from '#steps/job';
 import { type ItemState, type ItemStateInput, ItemStateSchema } from '#steps/state';
+import { leaseKey } from '#storage/keys';
 import { FakeLinkedIn, fakeDeps } from '#test/support/fake-linkedin';
 
 const A = 'urn:li:contract:A';
@@ -85,6 +90,66 @@ describe('createJob', () => {
       next: 'POLL',
       waitSeconds: 30,
     });
+  });
+});
+
+describe('createJob: the item lease of a run that ended', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  /** Deps on a folder store (conditional writes, so leases are taken) where run-stopped holds the item. */
+  async function heldByStoppedRun(isRunOver?: (runId: string) => Promise<boolean>) {
+    const dir = await mkdtemp(join(tmpdir(), 'lease-'));
+    dirs.push(dir);
+    const store = new FolderStore(dir);
+    const item = { contract: A, dataset: 'activity' as const, ...FIVE_DAYS };
+    // Acquired an hour ago: far from expiring (7 days).
+    await store.putJson(leaseKey(item), {
+      runId: 'run-stopped',
+      acquiredAt: '2026-03-10T05:00:00.000Z',
+      expiresAt: '2026-03-17T05:00:00.000Z',
+    });
+    const asked: string[] = [];
+    const deps = {
+      ...fakeDeps({ now: NOW }),
+      store,
+      ...(isRunOver && {
+        isRunOver: (runId: string) => {
+          asked.push(runId);
+          return isRunOver(runId);
+        },
+      }),
+    };
+    return { deps, store, item, asked };
+  }
+
+  it('takes the lease over at once when the holder’s run is over (stopped by hand) and creates the job', async () => {
+    const { deps, store, item, asked } = await heldByStoppedRun(async () => true);
+
+    const after = await createJob(itemState(), deps);
+
+    expect(asked).toEqual(['run-stopped']);
+    expect(after).toMatchObject({ next: 'POLL', status: 'ENQUEUED', job: { id: JOB_ID } });
+    expect(deps.linkedin.created).toHaveLength(1);
+    expect(await store.getJson(leaseKey(item))).toMatchObject({ runId: 'run-1' });
+  });
+
+  it('keeps the item SKIPPED heldByAnotherRun while the holder still runs (or cannot be told)', async () => {
+    const { deps, store, item, asked } = await heldByStoppedRun(async () => false);
+
+    const after = await createJob(itemState(), deps);
+
+    expect(asked).toEqual(['run-stopped']);
+    expect(after).toMatchObject({ next: 'DONE', result: { status: 'SKIPPED' } });
+    expect(deps.linkedin.created).toEqual([]);
+    expect(await store.getJson(leaseKey(item))).toMatchObject({ runId: 'run-stopped' });
+  });
+
+  it('without isRunOver (local runs) a live lease holds until it expires', async () => {
+    const { deps } = await heldByStoppedRun();
+    expect(await createJob(itemState(), deps)).toMatchObject({ next: 'DONE', result: { status: 'SKIPPED' } });
   });
 });
 
@@ -197,6 +262,8 @@ describe('checkJob', () => {
         body: Buffer.alloc(0),
         contentType: 'text/csv',
         metadata: {
+          source: 'linkedin',
+          apihost: 'api.linkedin.com',
           runid: 'run-1',
           jobid: String(JOB_ID),
           dataset: 'activity',
@@ -206,6 +273,8 @@ describe('checkJob', () => {
           rowcount: '0',
           emptyexport: 'completed-without-download-url',
         },
+        // The source as tags, which coverage reads: the empty file counts only for its own source.
+        tags: { source: 'linkedin' },
       });
       expect(deps.store.json<ItemRecord>(`${RECORDS}activity-A-2026-01-01_2026-01-06.json`)).toEqual({
         contract: A,
@@ -427,6 +496,24 @@ describe('checkJob', () => {
         splitFrom: FIVE_DAYS,
         finishedAt: NOW,
       });
+    });
+
+    it('does not skip a half whose object is tagged as the emulator’s (only its metadata says LinkedIn)', async () => {
+      const { deps, input } = polling('FAILED_DUE_TO_EXCEEDED_FILE_SIZE_ERROR');
+      const half = 'sales-navigator/activity/contract=A/window=2026-01-01_2026-01-03/activity.csv';
+      deps.store.objects.set(half, {
+        body: Buffer.from('x\n'),
+        contentType: 'text/csv',
+        // Coverage reads the tags (s3:GetObjectTagging), never the metadata (s3:GetObject).
+        metadata: { source: 'linkedin' },
+        tags: { source: 'emulator', apihost: '127.0.0.1:4010' },
+      });
+
+      const after = await checkJob(input, deps);
+
+      expect(after.next).toBe('SPLIT');
+      expect(halvesOf(after).map((h) => h.item.start)).toEqual(['2026-01-01', '2026-01-03']);
+      expect(deps.store.keys(RECORDS)).toEqual([]);
     });
 
     it('is DONE when both halves exist', async () => {

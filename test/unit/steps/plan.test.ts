@@ -330,11 +330,12 @@ describe('planRun', () => {
   it('counts only objects from the same source as exported: emulator data never covers a real run', async () => {
     const key = (c: string) => `sales-navigator/seat/contract=${c}/window=2025-01-01_2025-01-02/seat.csv`;
     const seed = (deps: ReturnType<typeof setup>) => {
-      deps.store.put(key('A'), 'a,b\n'); // an earlier version's object: no source metadata (LinkedIn)
+      deps.store.put(key('A'), 'a,b\n'); // an earlier version's object: no source tag (LinkedIn)
       deps.store.objects.set(key('B'), {
         body: Buffer.from('a,b\n'),
         contentType: 'text/csv',
         metadata: { source: 'emulator', apihost: '127.0.0.1:4010' },
+        tags: { source: 'emulator', apihost: '127.0.0.1:4010' },
       });
     };
     const input = { datasets: ['seat'], from: '2025-01-01', to: '2025-01-02' };
@@ -482,9 +483,9 @@ describe('planRun', () => {
           listed.push(prefix);
           return store.list(prefix);
         },
-        metadataOf: async (key: string) => {
+        tagsOf: async (key: string) => {
           read.push(key);
-          return store.metadataOf(key);
+          return store.tagsOf(key);
         },
       });
 

@@ -3,7 +3,7 @@ import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
-  HeadObjectCommand,
+  GetObjectTaggingCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -80,13 +80,13 @@ describe('S3ObjectStore: transient S3 faults surface as AwsTransientError (the n
     ],
     [
       'exists',
-      () => s3.on(HeadObjectCommand).rejects(socketError('ECONNRESET')),
+      () => s3.on(ListObjectsV2Command).rejects(socketError('ECONNRESET')),
       () => store.exists('sales-navigator/x.csv'),
     ],
     [
-      'metadataOf',
-      () => s3.on(HeadObjectCommand).rejects(s3Error('ServiceUnavailable', 503)),
-      () => store.metadataOf('sales-navigator/x.csv'),
+      'tagsOf',
+      () => s3.on(GetObjectTaggingCommand).rejects(s3Error('ServiceUnavailable', 503)),
+      () => store.tagsOf('sales-navigator/x.csv'),
     ],
     [
       'list',

@@ -84,6 +84,55 @@ describe('acquireLease (S3)', () => {
     expect(takeover?.IfNoneMatch).toBeUndefined();
   });
 
+  it('a live lease of a run that has ended (holderEnded) is taken over with If-Match; of a live run it holds', async () => {
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(s3Error('PreconditionFailed', 412));
+    s3.on(PutObjectCommand, { IfMatch: '"b"' }).resolves({ ETag: '"new"' });
+    s3.on(GetObjectCommand).resolves({
+      Body: body(leaseOf('run-b', '2026-12-05T00:00:00.000Z')),
+      ETag: '"b"',
+    });
+    const asked: string[] = [];
+    const ended = await acquireLease(store, item, {
+      runId: 'run-a',
+      now,
+      holderEnded: async (holder) => {
+        asked.push(holder.runId);
+        return true;
+      },
+    });
+    expect(ended).toMatchObject({
+      ours: true,
+      etag: '"new"',
+      tookOverFrom: { runId: 'run-b' },
+      tookOverBecause: 'holderEnded',
+    });
+    expect(asked).toEqual(['run-b']);
+
+    s3.resetHistory();
+    const running = await acquireLease(store, item, { runId: 'run-a', now, holderEnded: async () => false });
+    expect(running).toMatchObject({ ours: false, heldBy: { runId: 'run-b' } });
+    expect(s3.commandCalls(PutObjectCommand, { IfMatch: '"b"' })).toHaveLength(0);
+  });
+
+  it('holderEnded is not asked for an expired lease or our own', async () => {
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(s3Error('PreconditionFailed', 412));
+    s3.on(PutObjectCommand, { IfMatch: '"old"' }).resolves({ ETag: '"new"' });
+    s3.on(GetObjectCommand)
+      .resolvesOnce({ Body: body(leaseOf('run-b', '2026-12-01T05:00:00.000Z')), ETag: '"old"' })
+      .resolves({ Body: body(leaseOf('run-a', '2026-12-08T06:00:00.000Z')), ETag: '"a"' });
+    const holderEnded = async (): Promise<boolean> => {
+      throw new Error('must not be asked');
+    };
+    expect(await acquireLease(store, item, { runId: 'run-a', now, holderEnded })).toMatchObject({
+      ours: true,
+      tookOverBecause: 'expired',
+    });
+    expect(await acquireLease(store, item, { runId: 'run-a', now, holderEnded })).toMatchObject({
+      ours: true,
+      etag: '"a"',
+    });
+  });
+
   it('412 on the takeover (another run took it over first): held by the winner', async () => {
     s3.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412));
     s3.on(GetObjectCommand)

@@ -1,14 +1,18 @@
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
+  GetObjectTaggingCommand,
   ListObjectsV2Command,
   NoSuchKey,
-  NotFound,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -70,26 +74,118 @@ describe('S3ObjectStore (mocked S3)', () => {
     expect(new S3ObjectStore({ client, bucket: 'bkt' }).location).toBe('s3://bkt');
   });
 
-  it('exists: HeadObject below the prefix; 404 is false, other errors propagate', async () => {
-    s3.on(HeadObjectCommand, { Key: 'exports/daily/a.csv' }).resolves(meta);
-    s3.on(HeadObjectCommand, { Key: 'exports/daily/missing.csv' }).rejects(
-      new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }),
-    );
-    const denied = new S3ServiceException({
+  const accessDenied = () =>
+    new S3ServiceException({
       name: 'AccessDenied',
       $fault: 'client',
       message: 'Access Denied',
       $metadata: { httpStatusCode: 403 },
     });
-    s3.on(HeadObjectCommand, { Key: 'exports/daily/secret.csv' }).rejects(denied);
+  /** What ListObjectsV2 answers for `Prefix` = a key: that key first when it exists. */
+  const listing = (...keys: string[]) => ({
+    ...meta,
+    Contents: keys.map((Key) => ({ Key })),
+    KeyCount: keys.length,
+  });
+
+  it('exists: one ListObjectsV2 (Prefix = the key, MaxKeys 1), never HeadObject, which needs s3:GetObject', async () => {
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/a.csv' }).resolves(listing('exports/daily/a.csv'));
+    // A longer key that merely starts with the asked one is not the object.
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/b.csv' }).resolves(
+      listing('exports/daily/b.csv.old'),
+    );
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/missing.csv' }).resolves(listing());
+    const denied = accessDenied();
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/secret.csv' }).rejects(denied);
 
     expect(await store.exists('a.csv')).toBe(true);
+    expect(await store.exists('b.csv')).toBe(false);
     expect(await store.exists('missing.csv')).toBe(false);
     await expect(store.exists('secret.csv')).rejects.toBe(denied);
-    expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input)).toContainEqual({
+    expect(s3.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toEqual({
       Bucket: 'bkt',
-      Key: 'exports/daily/a.csv',
+      Prefix: 'exports/daily/a.csv',
+      MaxKeys: 1,
     });
+    expect(s3.calls().every((c) => c.args[0] instanceof ListObjectsV2Command)).toBe(true);
+  });
+
+  it('tagsOf: GetObjectTagging (no s3:GetObject); a missing key is undefined, untagged {}', async () => {
+    s3.on(GetObjectTaggingCommand, { Key: 'exports/daily/a.csv' }).resolves({
+      ...meta,
+      TagSet: [
+        { Key: 'source', Value: 'emulator' },
+        { Key: 'apihost', Value: '127.0.0.1:4010' },
+      ],
+    });
+    s3.on(GetObjectTaggingCommand, { Key: 'exports/daily/old.csv' }).resolves({ ...meta, TagSet: [] });
+    s3.on(GetObjectTaggingCommand, { Key: 'exports/daily/gone.csv' }).rejects(
+      new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }),
+    );
+
+    expect(await store.tagsOf('a.csv')).toEqual({ source: 'emulator', apihost: '127.0.0.1:4010' });
+    expect(await store.tagsOf('old.csv')).toEqual({});
+    expect(await store.tagsOf('gone.csv')).toBeUndefined();
+  });
+
+  it('a 403 on a missing key (ListBucket under an s3:prefix condition) reads as missing; on a listed key it is thrown', async () => {
+    // A GET carries no s3:prefix, so a prefix-conditioned ListBucket does not turn S3's 403 into 404.
+    s3.on(GetObjectCommand).rejects(accessDenied());
+    s3.on(GetObjectTaggingCommand).rejects(accessDenied());
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/manifests/none.json' }).resolves(listing());
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/gone.csv' }).resolves(listing());
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/manifests/kept.json' }).resolves(
+      listing('exports/daily/manifests/kept.json'),
+    );
+    s3.on(ListObjectsV2Command, { Prefix: 'exports/daily/unlistable.json' }).rejects(accessDenied());
+
+    expect(await store.getJson('manifests/none.json')).toBeUndefined();
+    expect(await store.tagsOf('gone.csv')).toBeUndefined();
+    // The object is there: the 403 is a real AccessDenied (a missing grant), never "no object".
+    await expect(store.getJson('manifests/kept.json')).rejects.toMatchObject({ name: 'AccessDenied' });
+    // Nor when the key cannot be listed either.
+    await expect(store.getJson('unlistable.json')).rejects.toMatchObject({ name: 'AccessDenied' });
+  });
+
+  it('the lease calls read a 403 on a missing lease as missing too', async () => {
+    s3.on(GetObjectCommand).rejects(accessDenied());
+    s3.on(PutObjectCommand).rejects(accessDenied());
+    s3.on(DeleteObjectCommand).rejects(accessDenied());
+    s3.on(ListObjectsV2Command).resolves(listing());
+    const conditional = store.conditional;
+    if (!conditional) throw new Error('S3 stores take leases');
+
+    expect(await conditional.getJsonVersion('manifests/leases/a.json')).toBeUndefined();
+    expect(await conditional.replaceJson('manifests/leases/a.json', {}, '"e1"')).toBeUndefined();
+    expect(await conditional.removeIfMatch('manifests/leases/a.json', '"e1"')).toBe(true);
+  });
+
+  it('upload: the tags go with the object (x-amz-tagging on CreateMultipartUpload / PutObject)', async () => {
+    s3.on(PutObjectCommand).resolves({ ...meta, ETag: '"e"' });
+    await store.upload('data/a.csv', Readable.from([Buffer.from('a,b\n')]), {
+      contentType: 'text/csv',
+      metadata: { source: 'linkedin' },
+      tags: { source: 'linkedin', apihost: 'api.linkedin.com' },
+    });
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      Key: 'exports/daily/data/a.csv',
+      Metadata: { source: 'linkedin' },
+      Tagging: 'source=linkedin&apihost=api.linkedin.com',
+    });
+
+    s3.on(CreateMultipartUploadCommand).resolves({ ...meta, UploadId: 'u1' });
+    s3.on(UploadPartCommand).resolves({ ...meta, ETag: '"p"' });
+    s3.on(CompleteMultipartUploadCommand).resolves(meta);
+    await store.upload('data/b.csv', Readable.from([Buffer.alloc(9 * MiB, 'x')]), {
+      contentType: 'text/csv',
+      metadata: {},
+      tags: { source: 'emulator', apihost: '127.0.0.1:4010' },
+    });
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0]?.args[0].input).toMatchObject({
+      Tagging: 'source=emulator&apihost=127.0.0.1%3A4010',
+    });
+    // Set atomically with the object: no separate PutObjectTagging against S3 itself.
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 
   it('getJson: NoSuchKey is undefined, other errors propagate', async () => {
@@ -148,7 +244,7 @@ describe('S3ObjectStore (s3rver)', () => {
   beforeAll(async () => {
     server = await startS3rver({ bucket: 'bkt' });
     client = server.client;
-    store = new S3ObjectStore({ client, bucket: 'bkt', prefix: 'root' });
+    store = new S3ObjectStore({ client, bucket: 'bkt', prefix: 'root', tagsOnCreate: false });
   });
 
   afterAll(async () => {
@@ -201,6 +297,23 @@ describe('S3ObjectStore (s3rver)', () => {
       store.upload('data/broken.csv', stream, { contentType: 'text/csv', metadata: {} }),
     ).rejects.toBe(boom);
     expect(await store.exists('data/broken.csv')).toBe(false);
+  });
+
+  it('tags: s3rver ignores x-amz-tagging, so the store sets them once the object is whole; overwrites replace them', async () => {
+    const key = 'data/tagged.csv';
+    await store.upload(key, Readable.from([Buffer.from('a,b\n')]), {
+      contentType: 'text/csv',
+      metadata: { source: 'emulator' },
+      tags: { source: 'emulator', apihost: '127.0.0.1:4010' },
+    });
+    expect(await store.tagsOf(key)).toEqual({ source: 'emulator', apihost: '127.0.0.1:4010' });
+    await store.upload(key, Readable.from([Buffer.from('a,b\n')]), {
+      contentType: 'text/csv',
+      metadata: { source: 'linkedin' },
+      tags: { source: 'linkedin', apihost: 'api.linkedin.com' },
+    });
+    expect(await store.tagsOf(key)).toEqual({ source: 'linkedin', apihost: 'api.linkedin.com' });
+    expect(await store.tagsOf('data/none.csv')).toBeUndefined();
   });
 });
 
