@@ -16,7 +16,7 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ConditionalJsonStore, ObjectStore, VersionedJson } from '#storage/store';
+import type { BodyInspector, ConditionalJsonStore, ObjectStore, VersionedJson } from '#storage/store';
 
 /** Marks an object still being written; `list` never returns these. */
 const TEMP_SUFFIX = '.partial';
@@ -219,7 +219,12 @@ export class FolderStore implements ObjectStore {
   async upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; tags?: Record<string, string> },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number }> {
     const target = this.pathOf(key);
     const sidecar = { ...options.metadata, ...options.tags };
@@ -236,7 +241,9 @@ export class FolderStore implements ObjectStore {
         createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, highWaterMark: WRITE_BUFFER_BYTES }),
       );
       body.off('error', hold);
+      if (options.inspect) inspectWhileWriting(body, options.inspect);
       await written;
+      options.inspect?.end();
       const { size } = await stat(temp);
       if (Object.keys(sidecar).length) {
         // The sidecar lands just before the object, each by rename, so neither is ever half-written.
@@ -287,6 +294,22 @@ export class FolderStore implements ObjectStore {
       throw new Error(`invalid object key "${key}": outside the store`);
     return path;
   }
+}
+
+/**
+ * Shows `inspect` each chunk as `pipeline` writes it (a second 'data' listener: no stream stage). A
+ * chunk it refuses fails the body, hence the pipeline, with its error; the temp file is removed.
+ */
+function inspectWhileWriting(body: Readable, inspect: BodyInspector): void {
+  const onData = (chunk: Buffer): void => {
+    try {
+      inspect.chunk(chunk);
+    } catch (err) {
+      body.off('data', onData);
+      body.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+  body.on('data', onData);
 }
 
 /** The folder store's ETag: SHA-256 of the object's text. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { HANDLER_BUNDLE_OPTIONS } from '#lib/constructs/export-function';
 
 const GiB = 1024 ** 3;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -68,20 +69,17 @@ async function ensureCsv(gib: number): Promise<{ path: string; rows: number; byt
   return result;
 }
 
-/** Bundles an entry the way the stack bundles a Lambda handler (ESM, minified, node22, SDK included). */
+/**
+ * Bundles an entry with the stack's own handler options (ESM, minified, node22, SDK included, source
+ * maps without sources: Node keeps a loaded map in memory, so sources in it would inflate peak RSS).
+ */
 async function bundle(entry: string, name: string): Promise<string> {
   const outfile = join(CACHE_DIR, name);
   await build({
+    ...HANDLER_BUNDLE_OPTIONS,
+    mainFields: [...HANDLER_BUNDLE_OPTIONS.mainFields],
     entryPoints: [join(HERE, entry)],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    minify: true,
-    sourcemap: true,
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   return outfile;

@@ -46,7 +46,7 @@ const result = await copyExportToStore(
   {
     linkedin,
     store,
-    settings: parseSettings({ allowedDownloadHosts: ['127.0.0.1'] }),
+    settings: parseSettings({ allowedDownloadHosts: [new URL(url).host] }),
     now: () => new Date(),
   },
 );

@@ -1,7 +1,4 @@
 // Step CopyToS3: streams a finished export from its download URL into the store, verified.
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
-import { Transform, type TransformCallback } from 'node:stream';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CsvScanner, type TimestampRange } from '#common/csv-scan';
 import { dayToMs } from '#common/days';
@@ -11,12 +8,14 @@ import {
   DownloadUrlExpiredError,
   ExportJobFailedError,
   LinkedInResponseError,
+  NamedError,
 } from '#common/errors';
 import type { ExportItem, ItemRecord } from '#common/model';
 import { logger, metrics } from '#common/powertools';
 import { downloadHostsOf } from '#common/settings';
 import type { ExportJob } from '#linkedin/api';
 import {
+  type DownloadConnectOptions,
   type DownloadOptions,
   describe,
   mayCarryToken,
@@ -24,6 +23,7 @@ import {
   openDownload,
 } from '#linkedin/download';
 import { redactUrl } from '#linkedin/download-hosts';
+import type { BodyInspector } from '#storage/store';
 import type { Deps } from './deps.ts';
 
 export interface CopyInput {
@@ -50,8 +50,8 @@ export interface CopyResult {
 export type CopyNotes = Pick<ItemRecord, 'rowCount' | 'checksum' | 'createdAt' | 'warnings'>;
 
 export type CopyDeps = Pick<Deps, 'linkedin' | 'store' | 'settings' | 'now' | 'getToken'> & {
-  /** How downloads connect; default a fresh connection per request (tests route LinkedIn hosts locally). */
-  downloadAgents?: { http?: HttpAgent; https?: HttpsAgent };
+  /** How downloads connect (name resolution, CAs); default the system's (tests route LinkedIn hosts locally). */
+  downloadConnect?: DownloadConnectOptions;
 };
 
 /** A URL that expires within this margin is refreshed before use. */
@@ -92,7 +92,7 @@ export async function copyExport(
   const options: DownloadOptions = {
     allowedHosts: downloadHostsOf(deps.settings),
     idleTimeoutMs: deps.settings.downloadIdleTimeoutMs,
-    ...(deps.downloadAgents && { agents: deps.downloadAgents }),
+    ...(deps.downloadConnect && { connect: deps.downloadConnect }),
   };
   const readJob = () => readCompletedJob(deps, jobId, item.contract);
 
@@ -168,16 +168,11 @@ async function copyBody(
     maxBytes,
   );
   const body = opened.body;
-  body.once('error', (err) =>
-    counter.destroy(
-      new DownloadIncompleteError(
-        `download ${source} broke off after ${counter.bytes} bytes: ${describe(err)}`,
-      ),
-    ),
-  );
-  // A body that ends without its last bytes (connection closed early) is caught by Content-Length.
-  counter.once('close', () => body.destroy());
-  body.pipe(counter);
+  // The store reads the download itself and shows the counter each chunk (no stream stage between).
+  let broke: unknown;
+  body.on('error', (err) => {
+    broke ??= err;
+  });
 
   const metadata = {
     ...Object.fromEntries(Object.entries(input.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
@@ -191,13 +186,22 @@ async function copyBody(
   };
   let stored: Awaited<ReturnType<CopyDeps['store']['upload']>>;
   try {
-    stored = await deps.store.upload(key, counter, {
+    stored = await deps.store.upload(key, body, {
       contentType: 'text/csv',
       metadata,
       ...(input.tags && { tags: input.tags }),
+      inspect: counter,
     });
+  } catch (err) {
+    // The connection failed (reset, stall, cut short): retryable. Our own errors (the counter's
+    // checks, an interrupted run) already say what happened.
+    if (err === broke && !(err instanceof NamedError)) {
+      throw new DownloadIncompleteError(
+        `download ${source} broke off after ${counter.bytes} bytes: ${describe(err)}`,
+      );
+    }
+    throw err;
   } finally {
-    counter.destroy();
     body.destroy();
   }
 
@@ -269,10 +273,6 @@ async function readCompletedJob(deps: CopyDeps, jobId: number, contract: string)
   return { ...job, downloadUrl: job.downloadUrl };
 }
 
-/**
- * Passes bytes through unchanged while counting them and the CSV's data rows (see CsvScanner).
- * On end it verifies the totals: failing there errors the stream before the upload can complete.
- */
 /** Too large for an export (`settings.maxDownloadBytes`). Not retried: the URL would answer the same. */
 function downloadTooLarge(source: string, size: string, max: number): LinkedInResponseError {
   return new LinkedInResponseError(
@@ -281,7 +281,12 @@ function downloadTooLarge(source: string, size: string, max: number): LinkedInRe
   );
 }
 
-class CsvCounter extends Transform {
+/**
+ * Counts the bytes and the CSV's data rows (see CsvScanner) of a download as the store takes it (its
+ * `inspect` hook). Too many bytes fail the upload at once; at the end it verifies the totals, before
+ * the object is completed.
+ */
+class CsvCounter implements BodyInspector {
   bytes = 0;
   /** Set at the end when LinkedIn's rowCount differs but the copy is kept (see `copyExport`). */
   rowCountMismatch: string | undefined;
@@ -292,49 +297,37 @@ class CsvCounter extends Transform {
     private readonly expectedRows: number | undefined,
     readonly scanner: CsvScanner,
     private readonly maxBytes: number,
-  ) {
-    // 1 MiB each side (not 16 KiB): fewer pauses between the socket, the scan and the upload.
-    super({ highWaterMark: 1024 * 1024 });
-  }
+  ) {}
 
   get rows(): number {
     return this.scanner.rows;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  chunk(chunk: Buffer): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
       // A server (no Content-Length, no rowCount) could otherwise make us store or hold any size.
-      callback(downloadTooLarge(this.source, `more than ${this.maxBytes} bytes`, this.maxBytes));
-      return;
+      throw downloadTooLarge(this.source, `more than ${this.maxBytes} bytes`, this.maxBytes);
     }
     this.scanner.update(chunk);
-    callback(null, chunk);
   }
 
-  override _flush(callback: TransformCallback): void {
+  end(): void {
     const { bytes, rows, expectedBytes, expectedRows } = this;
     if (expectedBytes !== undefined && bytes !== expectedBytes) {
-      callback(
-        new DownloadIncompleteError(
-          `download ${this.source}: ${bytes} bytes, Content-Length ${expectedBytes}`,
-        ),
+      throw new DownloadIncompleteError(
+        `download ${this.source}: ${bytes} bytes, Content-Length ${expectedBytes}`,
       );
-      return;
     }
     // rowCount may or may not count the header: either matches.
     if (expectedRows !== undefined && rows !== expectedRows && rows + 1 !== expectedRows) {
       const difference = `${rows} data rows, job rowCount ${expectedRows}`;
       if (expectedBytes === undefined && rows < expectedRows) {
-        callback(
-          new DownloadIncompleteError(
-            `download ${this.source}: ${difference} (and no Content-Length to tell a cut-off body)`,
-          ),
+        throw new DownloadIncompleteError(
+          `download ${this.source}: ${difference} (and no Content-Length to tell a cut-off body)`,
         );
-        return;
       }
       this.rowCountMismatch = `${difference}: kept, the body is ${expectedBytes === undefined ? 'longer than rowCount says' : 'whole by Content-Length'}`;
     }
-    callback();
   }
 }

@@ -15,7 +15,7 @@ import { ConfigurationError } from '#common/errors';
 import { storeError } from './aws-errors.ts';
 import type { ObjectChecksum } from './checksum.ts';
 import { uploadStream } from './s3-upload.ts';
-import type { ConditionalJsonStore, ObjectStore, VersionedJson } from './store.ts';
+import type { BodyInspector, ConditionalJsonStore, ObjectStore, VersionedJson } from './store.ts';
 
 /** Multipart part size and parallel parts: memory stays at about PART_SIZE × (QUEUE_SIZE + 1). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -299,7 +299,12 @@ export class S3ObjectStore implements ObjectStore {
   async upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; tags?: Record<string, string> },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number; checksum: ObjectChecksum }> {
     const tagging = taggingHeader(options.tags ?? {});
     const uploaded = await uploadStream(
@@ -312,7 +317,7 @@ export class S3ObjectStore implements ObjectStore {
         ...(tagging && { Tagging: tagging }),
       },
       body,
-      { partSize: PART_SIZE, queueSize: QUEUE_SIZE },
+      { partSize: PART_SIZE, queueSize: QUEUE_SIZE, ...(options.inspect && { inspect: options.inspect }) },
     );
     if (this.retagAfterUpload && options.tags) {
       const TagSet = Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value }));

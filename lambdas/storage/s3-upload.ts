@@ -13,6 +13,7 @@ import {
 import { logger } from '#common/powertools';
 import { storeError } from './aws-errors.ts';
 import { crc32Base64, crc32Combine, type ObjectChecksum } from './checksum.ts';
+import type { BodyInspector } from './store.ts';
 
 export interface StreamUploadTarget {
   Bucket: string;
@@ -28,6 +29,8 @@ export interface StreamUploadOptions {
   partSize: number;
   /** Parts uploading at once; memory is about partSize × (queueSize + 1), whatever the object's size. */
   queueSize: number;
+  /** Sees each chunk before it is stored, and the end before the object is completed (see `ObjectStore.upload`). */
+  inspect?: BodyInspector;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface StreamUploadOptions {
  * over every byte); the connection is TLS on AWS. Plain headers, no aws-chunked trailers, so
  * S3-compatible stores that ignore checksums (s3rver) work unchanged.
  *
- * On any failure the error of the body (or of S3) is thrown as is, after the multipart upload is
+ * On any failure the error of the body (or of S3, or of `inspect`) is thrown as is, after the multipart upload is
  * aborted (best effort; a lifecycle rule removes what an abort could not).
  */
 export async function uploadStream(
@@ -127,8 +130,10 @@ export async function uploadStream(
     if (failure !== undefined) throw failure;
   };
 
+  const inspect = options.inspect;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
+      inspect?.chunk(chunk);
       let at = 0;
       while (at < chunk.length) {
         buffer ??= free.pop() ?? Buffer.allocUnsafeSlow(options.partSize);
@@ -148,6 +153,7 @@ export async function uploadStream(
         }
       }
     }
+    inspect?.end();
     if (uploadId === undefined) {
       // The whole body fits in one part: a single PutObject.
       const last = (buffer ?? Buffer.alloc(0)).subarray(0, filled);

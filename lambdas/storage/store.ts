@@ -31,11 +31,17 @@ export interface ObjectStore {
    * if `body` errors, nothing is left at `key` (multipart upload aborted / temp file removed).
    * `checksum`: the object's checksum as the store verified it (S3), when the store keeps one.
    * `metadata` is the object's user metadata (S3 `x-amz-meta-*`); `tags` its tags (`tagsOf`).
+   * `inspect` sees the body as it is stored, and can refuse it (see `BodyInspector`).
    */
   upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; tags?: Record<string, string> },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number; checksum?: ObjectChecksum }>;
   /**
    * Compare-and-swap writes of small JSON objects (the item leases, see lease.ts). Absent on a store
@@ -43,6 +49,17 @@ export interface ObjectStore {
    * check-then-put).
    */
   readonly conditional?: ConditionalJsonStore;
+}
+
+/**
+ * Looks at every chunk of an upload's body, in order, as the store takes it (a hook, not a stream
+ * stage: no extra buffering or copy), and has the last word: an error thrown by `chunk` or `end`
+ * fails the upload like an error of the body, and nothing is left at the key. `end` runs after the
+ * last chunk, before the object is completed.
+ */
+export interface BodyInspector {
+  chunk(bytes: Buffer): void;
+  end(): void;
 }
 
 /** A JSON object with its version tag (S3's ETag; the folder store's own tag). */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ObjectStore } from '#storage/store';
+import type { BodyInspector, ObjectStore } from '#storage/store';
 
 export interface StoredObject {
   body: Buffer;
@@ -45,10 +45,20 @@ export class MemoryStore implements ObjectStore {
   async upload(
     key: string,
     body: Readable,
-    options: { contentType: string; metadata: Record<string, string>; tags?: Record<string, string> },
+    options: {
+      contentType: string;
+      metadata: Record<string, string>;
+      tags?: Record<string, string>;
+      inspect?: BodyInspector;
+    },
   ): Promise<{ bytes: number }> {
     const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array | string));
+    for await (const chunk of body) {
+      const bytes = Buffer.from(chunk as Uint8Array | string);
+      options.inspect?.chunk(bytes);
+      chunks.push(bytes);
+    }
+    options.inspect?.end();
     const whole = Buffer.concat(chunks);
     this.objects.set(key, {
       body: whole,

@@ -52,6 +52,36 @@ describe('FolderStore', () => {
     expect(await store.exists('d/y.csv')).toBe(false);
   });
 
+  it('shows every chunk to inspect as it is written; a refusal (at a chunk or the end) leaves nothing', async () => {
+    const seen: string[] = [];
+    let ended = false;
+    const refusal = new Error('inspector refused the body');
+    const inspect = (refuse?: 'chunk' | 'end') => ({
+      chunk(bytes: Buffer) {
+        seen.push(bytes.toString());
+        if (refuse === 'chunk' && seen.length === 2) throw refusal;
+      },
+      end() {
+        ended = true;
+        if (refuse === 'end') throw refusal;
+      },
+    });
+
+    await store.upload('d/x.csv', Readable.from(['a,b\n', '1,2\n']), { ...CSV, inspect: inspect() });
+    expect(seen).toEqual(['a,b\n', '1,2\n']);
+    expect(ended).toBe(true);
+
+    for (const refuse of ['chunk', 'end'] as const) {
+      seen.length = 0;
+      const body = Readable.from(['a,b\n', '1,2\n', '3,4\n']);
+      await expect(store.upload(`d/${refuse}.csv`, body, { ...CSV, inspect: inspect(refuse) })).rejects.toBe(
+        refusal,
+      );
+      expect(await store.exists(`d/${refuse}.csv`)).toBe(false);
+    }
+    expect(await readdir(join(root, 'd'))).toEqual(['x.csv']);
+  });
+
   it('rejects (does not crash) when the body fails while the folder is still being created', async () => {
     const boom = new Error('cut off before the first byte was written');
     const body = new Readable({ read() {} });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Agent, createServer, type Server } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import type { ExportJob, LinkedInApi } from '#linkedin/api';
 import { FolderStore } from '#local/folder-store';
 import { type CopyDeps, copyExportToStore } from '#steps/copy';
 
-// A download host under LinkedIn's domain, served over TLS on 127.0.0.1 (the agent resolves the name there).
+// A download host under LinkedIn's domain, served over TLS on 127.0.0.1 (the connection resolves the name there).
 const TLS = new URL('../../support/tls/', import.meta.url);
 const cert = readFileSync(new URL('linkedin-hosts.crt', TLS));
 const key = readFileSync(new URL('linkedin-hosts.key', TLS));
@@ -39,7 +39,7 @@ let dir: string;
 
 const toLoopback = (_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
   options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
-const agents = { https: new Agent({ ca: cert, lookup: toLoopback as never, keepAlive: false }) };
+const connect = { ca: cert, lookup: toLoopback as never };
 
 function handler(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -91,7 +91,7 @@ function copy(url: string, extra: Partial<CopyDeps> = {}) {
     store: new FolderStore(dir),
     settings: parseSettings({ allowedDownloadHosts: ['*.licdn.com:*', '*.linkedin.com', '127.0.0.1:*'] }),
     now: () => new Date(NOW),
-    downloadAgents: agents,
+    downloadConnect: connect,
     getToken: async () => TOKEN,
     ...extra,
   };
@@ -179,7 +179,7 @@ describe('after a failed download', () => {
 
     // The default idle timeout (60 s): a timer left armed would keep the process alive that long.
     const err = await failure(
-      copy(`http://127.0.0.1:${plainPort}/dl/gone.csv`, { downloadAgents: undefined }),
+      copy(`http://127.0.0.1:${plainPort}/dl/gone.csv`, { downloadConnect: undefined }),
     );
     expect(err).toBeInstanceOf(DownloadUrlExpiredError);
     await new Promise((resolve) => setImmediate(resolve));

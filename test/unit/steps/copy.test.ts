@@ -306,6 +306,25 @@ describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => 
     expect(await dest.store.list('')).toEqual([]);
   });
 
+  it('abandons a download whose server never answers (no headers for downloadIdleTimeoutMs) as incomplete', async () => {
+    routes.set('/files/silent.csv', () => {
+      // The request is read, then nothing: no status line, the connection left open.
+    });
+    const { api } = fakeLinkedIn(completed('/files/silent.csv'));
+    const deps: CopyDeps = {
+      linkedin: api,
+      store: dest.store,
+      settings: { ...settings, downloadIdleTimeoutMs: 300 },
+      now: () => new Date(NOW),
+    };
+
+    const err = await rejection(copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY }, deps));
+    expect(err).toBeInstanceOf(DownloadIncompleteError);
+    expect(err.message).toContain('no data received for 300 ms');
+    expect(err.message).toContain(`${base}/files/silent.csv failed`);
+    expect(await dest.store.list('')).toEqual([]);
+  });
+
   it.each([ROWS - 1, ROWS + 2])(
     'keeps a download that is whole by Content-Length when rowCount is %i, noting both numbers',
     async (rowCount) => {
@@ -523,6 +542,29 @@ describe.each(['folder', 's3'] as const)('download bounds into %s', (kind) => {
     const err = await rejection(copy(completed('/files/bomb.csv')));
     expect(err).toBeInstanceOf(LinkedInResponseError);
     expect(err.message).toContain('Content-Encoding gzip although identity was asked');
+    expect(await dest.read(KEY)).toBeUndefined();
+  });
+
+  it('refuses an answer with two Content-Encoding headers (which one the body is in is a guess)', async () => {
+    routes.set('/files/twice.csv', (_req, res) => {
+      res.setHeader('content-encoding', ['identity', 'gzip']);
+      res.writeHead(200, { 'content-type': 'text/csv' }).end(CSV);
+    });
+    const err = await rejection(copy(completed('/files/twice.csv')));
+    expect(err).toBeInstanceOf(LinkedInResponseError);
+    expect(err.message).toContain('2 content-encoding headers; refused');
+    expect(err.message).toContain(`${base}/files/twice.csv`);
+    expect(await dest.read(KEY)).toBeUndefined();
+  });
+
+  it('refuses a redirect with two Location headers instead of picking one', async () => {
+    routes.set('/files/moved.csv', (_req, res) => {
+      res.setHeader('location', [`${base}/files/export.csv`, 'http://elsewhere.invalid/x.csv']);
+      res.writeHead(302).end();
+    });
+    const err = await rejection(copy(completed('/files/moved.csv')));
+    expect(err).toBeInstanceOf(LinkedInResponseError);
+    expect(err.message).toContain('2 location headers; refused');
     expect(await dest.read(KEY)).toBeUndefined();
   });
 });

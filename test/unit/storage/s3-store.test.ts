@@ -372,4 +372,53 @@ describe('S3ObjectStore upload integrity (an S3 endpoint that checks CRC32 like 
       expect(sunk?.headers).toHaveLength(size > 8 * MiB ? 3 : 1);
     },
   );
+
+  /** Records what an upload's `inspect` saw; refuses at the chunk that passes `refuseAt` bytes, or at the end. */
+  function inspector(refuse: { atBytes?: number; atEnd?: boolean } = {}) {
+    const seen = { bytes: 0, chunks: 0, ended: false };
+    const refusal = new Error('inspector refused the body');
+    return {
+      seen,
+      refusal,
+      inspect: {
+        chunk(bytes: Buffer) {
+          seen.bytes += bytes.length;
+          seen.chunks++;
+          if (refuse.atBytes !== undefined && seen.bytes > refuse.atBytes) throw refusal;
+        },
+        end() {
+          seen.ended = true;
+          if (refuse.atEnd) throw refusal;
+        },
+      },
+    };
+  }
+
+  it('shows every chunk to inspect, in order and before the object completes', async () => {
+    const content = Buffer.alloc(9 * MiB + 7, 'a,b\n');
+    const { seen, inspect } = inspector();
+    await store.upload('data/seen.csv', chunks(content), { contentType: 'text/csv', metadata: {}, inspect });
+    expect(seen).toEqual({ bytes: content.length, chunks: Math.ceil(content.length / 100_000), ended: true });
+    expect(sink.objects.get('bkt/data/seen.csv')).toMatchObject({ bytes: content.length });
+  });
+
+  it.each<[string, { atBytes?: number; atEnd?: boolean }, number?]>([
+    ['a chunk mid-way (a multipart upload under way)', { atBytes: 9 * MiB }],
+    ['the end of a multipart body', { atEnd: true }],
+    ['the end of a one-part body', { atEnd: true }, 3 * MiB],
+  ])(
+    'an inspect that refuses %s fails the upload with its error, leaving no object',
+    async (_l, refuse, size = 17 * MiB) => {
+      const { refusal, inspect } = inspector(refuse);
+      const key = `data/refused-${size}-${refuse.atEnd ? 'end' : 'chunk'}.csv`;
+      await expect(
+        store.upload(key, chunks(Buffer.alloc(size, 'a,b\n')), {
+          contentType: 'text/csv',
+          metadata: {},
+          inspect,
+        }),
+      ).rejects.toBe(refusal);
+      expect(sink.objects.has(`bkt/${key}`)).toBe(false);
+    },
+  );
 });
