@@ -285,21 +285,25 @@ describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => 
     expect(await dest.store.list('')).toEqual([]);
   });
 
-  it('abandons a download that stalls (no byte for downloadIdleTimeoutMs) as incomplete, leaving no object', async () => {
-    routes.set('/files/stall.csv', (_req, res) => {
-      // Headers and the first MiB, then silence with the connection left open: a hung CDN edge.
-      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': CSV.length });
-      res.write(CSV.subarray(0, 1024 * 1024));
-    });
-    const { api } = fakeLinkedIn(completed('/files/stall.csv'));
+  /** The copy of the export at `path` with a 300 ms idle timeout: the error it fails with. */
+  const copyWithIdleTimeout300 = (path: string) => {
+    const { api } = fakeLinkedIn(completed(path));
     const deps: CopyDeps = {
       linkedin: api,
       store: dest.store,
       settings: { ...settings, downloadIdleTimeoutMs: 300 },
       now: () => new Date(NOW),
     };
+    return rejection(copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY }, deps));
+  };
 
-    const err = await rejection(copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY }, deps));
+  it('abandons a download that stalls (no byte for downloadIdleTimeoutMs) as incomplete, leaving no object', async () => {
+    routes.set('/files/stall.csv', (_req, res) => {
+      // Headers and the first MiB, then silence with the connection left open: a hung CDN edge.
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': CSV.length });
+      res.write(CSV.subarray(0, 1024 * 1024));
+    });
+    const err = await copyWithIdleTimeout300('/files/stall.csv');
     expect(err).toBeInstanceOf(DownloadIncompleteError);
     expect(err.message).toContain('no data received for 300 ms');
     expect(await dest.store.exists(KEY)).toBe(false);
@@ -310,15 +314,7 @@ describe.each(['folder', 's3'] as const)('copyExportToStore into %s', (kind) => 
     routes.set('/files/silent.csv', () => {
       // The request is read, then nothing: no status line, the connection left open.
     });
-    const { api } = fakeLinkedIn(completed('/files/silent.csv'));
-    const deps: CopyDeps = {
-      linkedin: api,
-      store: dest.store,
-      settings: { ...settings, downloadIdleTimeoutMs: 300 },
-      now: () => new Date(NOW),
-    };
-
-    const err = await rejection(copyExportToStore({ item: ITEM, jobId: JOB_ID, key: KEY }, deps));
+    const err = await copyWithIdleTimeout300('/files/silent.csv');
     expect(err).toBeInstanceOf(DownloadIncompleteError);
     expect(err.message).toContain('no data received for 300 ms');
     expect(err.message).toContain(`${base}/files/silent.csv failed`);
