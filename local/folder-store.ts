@@ -16,7 +16,13 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BodyInspector, ConditionalJsonStore, ObjectStore, VersionedJson } from '#storage/store';
+import type {
+  BodyInspector,
+  ConditionalJsonStore,
+  ObjectStore,
+  UploadOptions,
+  VersionedJson,
+} from '#storage/store';
 
 /** Marks an object still being written; `list` never returns these. */
 const TEMP_SUFFIX = '.partial';
@@ -77,14 +83,19 @@ export class FolderStore implements ObjectStore {
   }
 
   private async getJsonVersion(key: string): Promise<VersionedJson | undefined> {
-    let text: string;
+    const text = await this.readText(key);
+    if (text === undefined) return undefined;
+    return { value: JSON.parse(text), etag: tagOf(text) };
+  }
+
+  /** The object's text, or undefined when there is none. */
+  private async readText(key: string): Promise<string | undefined> {
     try {
-      text = await readFile(this.pathOf(key), 'utf8');
+      return await readFile(this.pathOf(key), 'utf8');
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    return { value: JSON.parse(text), etag: tagOf(text) };
   }
 
   /** Moves the object at `key` aside when its tag is `etag`: the aside path, or undefined (changed or gone). */
@@ -174,13 +185,8 @@ export class FolderStore implements ObjectStore {
   }
 
   async getJson(key: string): Promise<unknown | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.pathOf(key), 'utf8');
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const text = await this.readText(key);
+    if (text === undefined) return undefined;
     try {
       return JSON.parse(text);
     } catch (err) {
@@ -216,16 +222,7 @@ export class FolderStore implements ObjectStore {
     return keys.sort();
   }
 
-  async upload(
-    key: string,
-    body: Readable,
-    options: {
-      contentType: string;
-      metadata: Record<string, string>;
-      tags?: Record<string, string>;
-      inspect?: BodyInspector;
-    },
-  ): Promise<{ bytes: number }> {
+  async upload(key: string, body: Readable, options: UploadOptions): Promise<{ bytes: number }> {
     const target = this.pathOf(key);
     const sidecar = { ...options.metadata, ...options.tags };
     // The body may fail while the folder is being made, before `pipeline` listens: hold the error

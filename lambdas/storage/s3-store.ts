@@ -15,7 +15,7 @@ import { ConfigurationError } from '#common/errors';
 import { storeError } from './aws-errors.ts';
 import type { ObjectChecksum } from './checksum.ts';
 import { uploadStream } from './s3-upload.ts';
-import type { BodyInspector, ConditionalJsonStore, ObjectStore, VersionedJson } from './store.ts';
+import type { ConditionalJsonStore, ObjectStore, UploadOptions, VersionedJson } from './store.ts';
 
 /** Multipart part size and parallel parts: memory stays at about PART_SIZE × (QUEUE_SIZE + 1). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -238,21 +238,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async getJson(key: string): Promise<unknown | undefined> {
-    let text: string;
-    try {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
-      );
-      text = (await res.Body?.transformToString('utf8')) ?? '';
-    } catch (err) {
-      if (await this.isMissing(err, key)) return undefined;
-      throw storeError(err, 'GetObject', this.describe(key));
-    }
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new Error(`${this.location}/${key} is not valid JSON`, { cause: err });
-    }
+    return (await this.getJsonVersion(key))?.value;
   }
 
   async putJson(key: string, value: unknown): Promise<void> {
@@ -299,12 +285,7 @@ export class S3ObjectStore implements ObjectStore {
   async upload(
     key: string,
     body: Readable,
-    options: {
-      contentType: string;
-      metadata: Record<string, string>;
-      tags?: Record<string, string>;
-      inspect?: BodyInspector;
-    },
+    options: UploadOptions,
   ): Promise<{ bytes: number; checksum: ObjectChecksum }> {
     const tagging = taggingHeader(options.tags ?? {});
     const uploaded = await uploadStream(

@@ -30,18 +30,11 @@ export interface ObjectStore {
    * Streams `body` to `key` in constant memory. The object appears under `key` only when whole:
    * if `body` errors, nothing is left at `key` (multipart upload aborted / temp file removed).
    * `checksum`: the object's checksum as the store verified it (S3), when the store keeps one.
-   * `metadata` is the object's user metadata (S3 `x-amz-meta-*`); `tags` its tags (`tagsOf`).
-   * `inspect` sees the body as it is stored, and can refuse it (see `BodyInspector`).
    */
   upload(
     key: string,
     body: Readable,
-    options: {
-      contentType: string;
-      metadata: Record<string, string>;
-      tags?: Record<string, string>;
-      inspect?: BodyInspector;
-    },
+    options: UploadOptions,
   ): Promise<{ bytes: number; checksum?: ObjectChecksum }>;
   /**
    * Compare-and-swap writes of small JSON objects (the item leases, see lease.ts). Absent on a store
@@ -49,6 +42,17 @@ export interface ObjectStore {
    * check-then-put).
    */
   readonly conditional?: ConditionalJsonStore;
+}
+
+/** What an upload stores besides the body (every store takes the same). */
+export interface UploadOptions {
+  contentType: string;
+  /** The object's user metadata (S3 `x-amz-meta-*`). */
+  metadata: Record<string, string>;
+  /** The object's tags (`tagsOf`). */
+  tags?: Record<string, string>;
+  /** Sees the body as it is stored, and can refuse it (see `BodyInspector`). */
+  inspect?: BodyInspector;
 }
 
 /**

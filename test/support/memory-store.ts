@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BodyInspector, ObjectStore } from '#storage/store';
+import type { ObjectStore, UploadOptions } from '#storage/store';
 
 export interface StoredObject {
   body: Buffer;
@@ -42,16 +42,7 @@ export class MemoryStore implements ObjectStore {
     return this.keys(prefix);
   }
 
-  async upload(
-    key: string,
-    body: Readable,
-    options: {
-      contentType: string;
-      metadata: Record<string, string>;
-      tags?: Record<string, string>;
-      inspect?: BodyInspector;
-    },
-  ): Promise<{ bytes: number }> {
+  async upload(key: string, body: Readable, options: UploadOptions): Promise<{ bytes: number }> {
     const chunks: Buffer[] = [];
     for await (const chunk of body) {
       const bytes = Buffer.from(chunk as Uint8Array | string);
