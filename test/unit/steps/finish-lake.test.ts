@@ -4,10 +4,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsTransientError, LakeCatalogError, RunIncompleteError } from '#common/errors';
 import type { ExportItem, ItemRecord } from '#common/model';
 import { finishRun, type Manifest } from '#steps/finish';
-import type { PlanDocument } from '#steps/plan';
-import { itemKey, itemRecordKey } from '#storage/keys';
+import { itemKey } from '#storage/keys';
 import { GlueLakeCatalog } from '#storage/lake-catalog';
 import { fakeDeps } from '#test/support/fake-linkedin';
+import { seedFinishedRun } from '#test/support/finished-run';
 
 /** FinishRun with the Glue catalog of the stack (GlueClient mocked): the run's objects become partitions. */
 const glue = mockClient(GlueClient);
@@ -50,23 +50,7 @@ async function runWith(items: ExportItem[], records: ItemRecord[], lake = true) 
       }),
     }),
   };
-  const plan: PlanDocument = {
-    version: 1,
-    runId: 'run-1',
-    startedAt: '2026-03-10T06:00:00.000Z',
-    window: { from: '2026-03-08', to: '2026-03-09' },
-    contracts: [A],
-    datasets: ['seat', 'activity', 'activityOutcome'],
-    force: false,
-    items,
-  };
-  await deps.store.putJson('manifests/run-1/plan.json', plan);
-  for (const r of records) {
-    await deps.store.putJson(
-      itemRecordKey('run-1', { contract: r.contract, dataset: r.dataset, ...r.window }),
-      r,
-    );
-  }
+  await seedFinishedRun(deps.store, A, items, records);
   return deps;
 }
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError, RunIncompleteError } from '#common/errors';
 import type { Dataset, ExportItem, ItemRecord } from '#common/model';
 import { finishRun, type Manifest, recordsFor } from '#steps/finish';
-import type { PlanDocument } from '#steps/plan';
-import { itemKey, itemRecordKey } from '#storage/keys';
+import { itemKey } from '#storage/keys';
 import { fakeDeps } from '#test/support/fake-linkedin';
+import { seedFinishedRun } from '#test/support/finished-run';
 
 const A = 'urn:li:salesContract:A';
 const B = 'urn:li:salesContract:B';
@@ -65,23 +65,7 @@ function gap(
 /** A store holding the plan of run-1 for `items`, and `records` where the steps write them. */
 async function runWith(items: ExportItem[], records: ItemRecord[]) {
   const deps = fakeDeps({ now: NOW });
-  const plan: PlanDocument = {
-    version: 1,
-    runId: 'run-1',
-    startedAt: '2026-03-10T06:00:00.000Z',
-    window: { from: DAY.start, to: DAY.end },
-    contracts: [A],
-    datasets: ['seat', 'activity', 'activityOutcome'],
-    force: false,
-    items,
-  };
-  await deps.store.putJson('manifests/run-1/plan.json', plan);
-  for (const r of records) {
-    await deps.store.putJson(
-      itemRecordKey('run-1', { contract: r.contract, dataset: r.dataset, ...r.window }),
-      r,
-    );
-  }
+  const plan = await seedFinishedRun(deps.store, A, items, records);
   return { deps, plan };
 }
 
