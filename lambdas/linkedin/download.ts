@@ -1,7 +1,12 @@
 // Opens an export's download URL with undici: redirects re-checked hop by hop, an idle timeout.
 import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
-import { buildConnector, Client, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+// undici's parts, not its index: the index loads fetch, WebSocket, caches and mocks too (about
+// 400 KB more of bundle for every Lambda start to compile). See undici-parts.d.ts for their types.
+import request from 'undici/lib/api/api-request.js';
+import buildConnector from 'undici/lib/core/connect.js';
+import Client from 'undici/lib/dispatcher/client.js';
 import { z } from 'zod';
 import {
   DownloadIncompleteError,
@@ -146,7 +151,7 @@ async function get(target: URL, options: DownloadOptions): Promise<Response> {
     client.destroy(CONNECTION_CLOSED).catch(() => {});
   };
   try {
-    const response = await client.request({
+    const response = await request.call(client, {
       method: 'GET',
       path: `${target.pathname}${target.search}`,
       headers,
