@@ -3,7 +3,7 @@ import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 // undici's parts, not its index: the index loads fetch, WebSocket, caches and mocks too (about
-// 400 KB more of bundle for every Lambda start to compile). See undici-parts.d.ts for their types.
+// 250 KB more of bundle for every Lambda start to compile). See undici-parts.d.ts for their types.
 import request from 'undici/lib/api/api-request.js';
 import buildConnector from 'undici/lib/core/connect.js';
 import Client from 'undici/lib/dispatcher/client.js';

@@ -197,6 +197,22 @@ describe('functions', () => {
     }
   });
 
+  // Lambda refuses a function whose variable names are not letters, digits and underscores starting
+  // with a letter, or whose variables total more than 4 KB (Lambda developer guide, "Working with
+  // Lambda environment variables"). Tokens (CloudFormation Refs) are counted by their JSON.
+  it('give every function environment variables Lambda accepts: valid names, 4 KB in all', () => {
+    for (const fn of ALL) {
+      const env: Record<string, unknown> =
+        resources('AWS::Lambda::Function')[logicalId(stack.functions[fn])]?.Properties.Environment.Variables;
+      for (const name of Object.keys(env)) expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_]+$/);
+      const size = Object.entries(env).reduce(
+        (sum, [k, v]) => sum + k.length + (typeof v === 'string' ? v : JSON.stringify(v)).length,
+        0,
+      );
+      expect(size).toBeLessThan(4096);
+    }
+  });
+
   it('sizes CopyToS3 for streaming large files, the others for short I/O-bound steps', () => {
     const sizes = Object.fromEntries(
       ALL.map((fn) => {
