@@ -94,10 +94,11 @@ export function runExecutionArn(exportRunArn: string, runId: string): string {
  * or an answer it cannot get (throttled, denied) is "not known": the lease holds until it expires,
  * so a live run never loses an item. Only CreateJob bundles the Step Functions client.
  */
-export function awsDepsWithRunStatus(env: NodeJS.ProcessEnv = process.env, sfn = new SFNClient({})): Deps {
+export function awsDepsWithRunStatus(env: NodeJS.ProcessEnv = process.env, sfnClient?: SFNClient): Deps {
   if (cachedWithRunStatus) return cachedWithRunStatus;
   const deps = awsDeps(env);
   const exportRunArn = env.EXPORT_RUN_ARN;
+  const sfn = sfnClient ?? new SFNClient({});
   cachedWithRunStatus = exportRunArn
     ? {
         ...deps,
