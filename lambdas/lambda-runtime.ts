@@ -3,7 +3,7 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CRM_DATASET, CrmInstanceUrnSchema } from '#common/crm';
 import { ConfigurationError, errorInfo } from '#common/errors';
 import { ContractUrnSchema, DatasetSchema, IsoDaySchema } from '#common/model';

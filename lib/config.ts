@@ -1,7 +1,7 @@
 // The sample app's configuration: one zod schema over config/<env>.json, cdk.json and -c context, errors naming the key.
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrmSettingsSchema, SettingsSchema } from '#common/settings';
 import { EXPORT_DEFAULTS } from './construct-defaults.ts';
 import { scheduleExpressionProblem } from './schedule-expression.ts';

@@ -2,7 +2,7 @@
 import './polyfill.ts';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ErrorInfo, errorInfo } from '#common/errors';
 import type { ExportItem } from '#common/model';
 import { CRM_STATE } from '#lib/crm-workflow';

@@ -1,6 +1,6 @@
 // One export at a time per destination: a lock file (folder) or lock object (S3) naming its holder.
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Key of the lock at the destination root (hidden: never listed as an object). */
 export const LOCK_KEY = '.salesnav-export.lock';

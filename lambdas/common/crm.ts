@@ -1,5 +1,5 @@
 // CRM data validation exports (stale CRM contacts): the instance URN, its key part, the item and its cursor.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorInfoSchema } from './model.ts';
 
 /**

@@ -1,5 +1,5 @@
 // The domain model: datasets, job statuses, contract URNs, days, export items and item records.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The three Sales Navigator analytics exports. The names are part of the public S3 layout. */
 export const DATASETS = ['seat', 'activity', 'activityOutcome'] as const;

@@ -1,5 +1,5 @@
 // Runtime settings of the steps (API base URL, polling, download hosts, bounds), validated with zod.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrmInstanceUrnSchema } from './crm.ts';
 import { ConfigurationError } from './errors.ts';
 

@@ -1,6 +1,6 @@
 // The LinkedIn REST client: headers, paging, response validation, Retry-After, named errors.
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ConfigurationError,
   InvalidInputError,

@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import request from 'undici/lib/api/api-request.js';
 import buildConnector from 'undici/lib/core/connect.js';
 import Client from 'undici/lib/dispatcher/client.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DownloadIncompleteError,
   DownloadUrlRejectedError,

@@ -1,5 +1,5 @@
 // LinkedIn's OAuth 2.0 endpoints: the authorization URL, code exchange, refresh and introspection, validated.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DAY_MS } from '#common/days';
 import {
   ConfigurationError,

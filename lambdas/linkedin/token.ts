@@ -1,7 +1,7 @@
 // The LinkedIn access token from Secrets Manager: cached, expiry checked, days left as a metric.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DAY_MS } from '#common/days';
 import { AwsTransientError, ConfigurationError, LinkedInAuthError } from '#common/errors';
 import { logger, metrics } from '#common/powertools';

@@ -6,7 +6,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, InvalidInputError } from '#common/errors';
 import { logger } from '#common/powertools';
 import { LinkedInClient } from '#linkedin/client';

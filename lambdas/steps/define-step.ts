@@ -1,5 +1,5 @@
 // How a step is defined: a zod input schema and a pure function of (input, deps).
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidInputError } from '#common/errors';
 import type { Deps } from './deps.ts';
 

@@ -1,5 +1,5 @@
 // Step FinishRun: gathers every item record into the run manifest, nothing dropped.
-import { z } from 'zod';
+import * as z from 'zod';
 import { mapLimit } from '#common/concurrency';
 import type { CrmItemRecord } from '#common/crm';
 import { ConfigurationError, LakeCatalogError, RunIncompleteError } from '#common/errors';

@@ -1,5 +1,5 @@
 // Step PlanRun: validates the execution input, finds the contracts and plans the items per lane.
-import { z } from 'zod';
+import * as z from 'zod';
 import { mapLimit } from '#common/concurrency';
 import { CRM_DATASET, CrmInstanceUrnSchema, CrmItemSchema } from '#common/crm';
 import { addDays, daysBetween, utcDay } from '#common/days';

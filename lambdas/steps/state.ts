@@ -1,5 +1,5 @@
 // What travels between the Task states of ExportJob: the item and its progress.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrmItemSchema } from '#common/crm';
 import {
   ContractUrnSchema,

@@ -1,6 +1,6 @@
 // The run watchdog: how long the oldest ExportRun execution has been running (AWS/States has no such metric).
 import { paginateListExecutions, type SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What the hourly schedule sends: `{}` (nothing is read from it; any other event is refused by name). */
 export const WatchRunsEventSchema = z.object({}).strict().prefault({});

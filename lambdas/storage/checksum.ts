@@ -1,5 +1,5 @@
 // CRC32 of an object streamed in parts: each part's CRC32 and the whole object's, in one pass.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ObjectChecksumSchema } from '#common/model';
 
 /**

@@ -1,6 +1,6 @@
 // Item leases: one object per item (contract × dataset × window) so two runs never export the same item at once.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AwsTransientError } from '#common/errors';
 import type { ExportItem } from '#common/model';
 import { leaseKey } from './keys.ts';

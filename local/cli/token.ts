@@ -11,7 +11,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorInfo } from '#common/errors';
 import { LinkedInClient } from '#linkedin/client';
 import {

@@ -1,7 +1,7 @@
 // The emulator's CRM data validation endpoints, as LinkedIn documents them: 201 + X-RestLi-Id, several parts, cursors, knobs.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrmInstanceUrnSchema } from '#common/crm';
 
 /**

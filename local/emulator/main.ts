@@ -3,7 +3,7 @@
  * emulator until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONTRACT_URN_STYLES, startEmulator } from './server.ts';
 
 const USAGE =

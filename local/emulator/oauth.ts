@@ -1,7 +1,7 @@
 // The emulator's LinkedIn OAuth endpoints: authorization (consent answered by itself), token, refresh, introspection.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `/oauth/v2/authorization`, `/oauth/v2/accessToken` and `/oauth/v2/introspectToken` as LinkedIn

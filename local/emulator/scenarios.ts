@@ -1,5 +1,5 @@
 // The emulator's scenario knobs: per-lane statuses, delays and faults for tests.
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Dataset, DatasetSchema, isKnownJobStatus } from '#common/model';
 
 /**

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { msToDay } from '#common/days';
 import { ContractUrnSchema, DATASETS, type Dataset, EXPORT_ACTIONS, type JobStatus } from '#common/model';
 import { contractId } from '#storage/keys';

@@ -1,5 +1,5 @@
 // What travels between the Task states of one CRM data validation export: the item and its progress.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrmItemSchema, EpochMsSchema } from '#common/crm';
 import { ErrorInfoSchema, JobStatusSchema, RunIdSchema } from '#common/model';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '#common/errors';
 import { STATE } from '#lib/workflow';
 import { defineStep } from '#steps/define-step';
