@@ -17,6 +17,7 @@ import { logger } from '#common/powertools';
 import { isSecureApiUrl } from '#common/settings';
 import type { Contract, CrmValidationApi, CrmValidationJob, ExportJob, LinkedInApi } from './api.ts';
 import { redactUrl } from './download-hosts.ts';
+import { compileHttpParsersWithBaselineOnly } from './http-parser.ts';
 import { restliQuery } from './restli.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -393,6 +394,7 @@ export class LinkedInClient implements LinkedInApi, CrmValidationApi {
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const started = Date.now();
     const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, this.budgetMs()));
+    compileHttpParsersWithBaselineOnly();
     try {
       const res = await this.fetch(url, {
         method,

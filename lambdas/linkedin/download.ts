@@ -1,7 +1,6 @@
 // Opens an export's download URL with undici: redirects re-checked hop by hop, an idle timeout.
 import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
-import v8 from 'node:v8';
 import type { Dispatcher } from 'undici';
 // undici's parts, not its index: the index loads fetch, WebSocket, caches and mocks too (about
 // 250 KB more of bundle for every Lambda start to compile). See undici-parts.d.ts for their types.
@@ -16,6 +15,7 @@ import {
   LinkedInResponseError,
 } from '#common/errors';
 import { assertAllowedDownloadUrl, isLinkedInHost, redactUrl } from './download-hosts.ts';
+import { compileHttpParsersWithBaselineOnly } from './http-parser.ts';
 
 const MAX_REDIRECTS = 3;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -134,7 +134,7 @@ async function get(target: URL, options: DownloadOptions): Promise<Response> {
   const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (options.bearerToken && mayCarryToken(target)) headers.authorization = `Bearer ${options.bearerToken}`;
   const idle = options.idleTimeoutMs;
-  compileHttpParserWithBaselineOnly();
+  compileHttpParsersWithBaselineOnly();
   // Connecting has undici's connect timeout; from then on the socket's idle timeout covers the
   // headers and the body (undici's own timeouts are off: they name no duration).
   const connector = buildConnector({ ...options.connect, timeout: idle });
@@ -179,23 +179,6 @@ async function get(target: URL, options: DownloadOptions): Promise<Response> {
 }
 
 function ignore(): void {}
-
-let baselineOnly = false;
-
-/**
- * undici parses HTTP/1.1 with llhttp, a WebAssembly module it compiles on its first connection. V8
- * compiles it with its baseline compiler (Liftoff), then, once the parse loop is hot, again with
- * its optimizing one (TurboFan) on a background thread: about 0.3 CPU s and 35 MiB per process,
- * more than a small export's whole copy, and Node waits for that compile before it exits. A download
- * parses only a status line, a few headers and body lengths (the body is handed on as views of the
- * socket reads), for which baseline code is plenty. Set once, before the first connection; it holds
- * for WebAssembly the process compiles from then on (V8 flags cannot go in Lambda's NODE_OPTIONS).
- */
-function compileHttpParserWithBaselineOnly(): void {
-  if (baselineOnly) return;
-  v8.setFlagsFromString('--liftoff-only');
-  baselineOnly = true;
-}
 
 /**
  * What a download's connection is destroyed with once its body is read (or discarded). Without an
