@@ -16,6 +16,8 @@ export interface SunkObject {
 export interface S3Sink {
   readonly endpoint: string;
   readonly objects: Map<string, SunkObject>;
+  /** TCP connections accepted so far (a client that reuses its connections opens few). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -133,12 +135,19 @@ export async function startS3Sink(port = 0): Promise<S3Sink> {
     return xml(res, 404, '<Error><Code>NoSuchKey</Code><Message>The sink keeps nothing</Message></Error>');
   }
 
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
   server.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port: bound } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${bound}`,
     objects,
+    get connections() {
+      return connections;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

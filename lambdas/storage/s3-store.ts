@@ -26,6 +26,12 @@ const QUEUE_SIZE = 3;
  * s3rver or MinIO, path-style addressing is used. The SDK adds checksums only where an operation
  * requires them (local endpoints such as s3rver would store aws-chunked framing as part of the
  * object); exports carry their own CRC32 headers, which S3 verifies (see `uploadStream`).
+ *
+ * No `Expect: 100-continue`: the SDK adds it to every body of 2 MiB or more, and sends each such
+ * request on a fresh connection of its own (a non-keep-alive agent, in @smithy/node-http-handler),
+ * so every 8 MiB part paid a TCP and TLS handshake and a round trip before its first byte. Without
+ * it, parts reuse the client's keep-alive connections; a refused request (403, a wrong region) is
+ * learned after its part's bytes instead of before, once per request in flight.
  */
 export function createS3Client(
   opts: { endpoint?: string; region?: string; credentials?: S3ClientConfig['credentials'] } = {},
@@ -37,6 +43,7 @@ export function createS3Client(
     ...(opts.credentials && { credentials: opts.credentials }),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    expectContinueHeader: false,
   });
 }
 

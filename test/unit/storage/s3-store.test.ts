@@ -368,10 +368,30 @@ describe('S3ObjectStore upload integrity (an S3 endpoint that checks CRC32 like 
         expect(headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
         // Plain bodies: no aws-chunked framing, which s3rver and other local endpoints would store.
         expect(headers['content-encoding']).toBeUndefined();
+        // No 100-continue: the SDK would send each such request on a fresh connection (see createS3Client).
+        expect(headers.expect).toBeUndefined();
       }
       expect(sunk?.headers).toHaveLength(size > 8 * MiB ? 3 : 1);
     },
   );
+
+  it('parts of 2 MiB and more reuse the keep-alive connections: no TCP (on AWS, TLS) handshake per part', async () => {
+    const fresh = createS3Client({
+      endpoint: sink.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    });
+    try {
+      const before = sink.connections;
+      const content = Buffer.alloc(3 * MiB, 'a');
+      const one = new S3ObjectStore({ client: fresh, bucket: 'bkt' });
+      for (const key of ['reuse/1.csv', 'reuse/2.csv', 'reuse/3.csv'])
+        await one.upload(key, chunks(content), { contentType: 'text/csv', metadata: {} });
+      expect(sink.connections - before).toBe(1);
+    } finally {
+      fresh.destroy();
+    }
+  });
 
   /** Records what an upload's `inspect` saw; refuses at the chunk that passes `refuseAt` bytes, or at the end. */
   function inspector(refuse: { atBytes?: number; atEnd?: boolean } = {}) {
