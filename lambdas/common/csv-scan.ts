@@ -66,7 +66,7 @@ interface WebAssemblyApi {
 let csvRows: CsvRowsModule | null | undefined;
 let csvRowsMemory: Uint8Array | undefined;
 
-/** csv-rows.wat, compiled once per process (a few hundred microseconds) by the first scanner that uses it. */
+/** csv-rows.wat (1.2 KB assembled), compiled once per process by the first scanner that tracks timestamps. */
 function loadCsvRows(): CsvRowsModule | null {
   if (csvRows === undefined) {
     try {
