@@ -355,17 +355,7 @@ export class CsvScanner {
       records++;
       pos = lf + 1;
     }
-    this.records += records;
-    this.minKey = minKey;
-    this.maxKey = maxKey;
-    this.outside += outside;
-    if (stop !== -1) {
-      this.inPrefix = false;
-      this.recordHasContent = true;
-      this.field = column;
-      return stop;
-    }
-    return pos;
+    return this.tookRows(records, outside, minKey, maxKey, stop, pos);
   }
 
   /** `scanRows` by csv-rows.wat: the same contract and results, 16 bytes at a time. */
@@ -378,18 +368,37 @@ export class CsvScanner {
     }
     const column = this.column as number;
     const pos = rows.scanRows(from, limit, column, this.startKey, this.endKey, this.minKey, this.maxKey);
-    this.records += rows.records.value;
-    this.outside += rows.outside.value;
-    this.minKey = rows.minKey.value;
-    this.maxKey = rows.maxKey.value;
-    const stop = rows.stop.value;
-    if (stop !== -1) {
-      this.inPrefix = false;
-      this.recordHasContent = true;
-      this.field = column;
-      return stop;
-    }
-    return pos;
+    return this.tookRows(
+      rows.records.value,
+      rows.outside.value,
+      rows.minKey.value,
+      rows.maxKey.value,
+      rows.stop.value,
+      pos,
+    );
+  }
+
+  /**
+   * What a fast path took: its records and timestamps are added, and the general loop goes on at
+   * `stop` (the byte after the timestamp field of a record it left unfinished, -1 when none) or `pos`.
+   */
+  private tookRows(
+    records: number,
+    outside: number,
+    minKey: number,
+    maxKey: number,
+    stop: number,
+    pos: number,
+  ): number {
+    this.records += records;
+    this.outside += outside;
+    this.minKey = minKey;
+    this.maxKey = maxKey;
+    if (stop === -1) return pos;
+    this.inPrefix = false;
+    this.recordHasContent = true;
+    this.field = this.column as number;
+    return stop;
   }
 
   /**
