@@ -4,7 +4,7 @@ import v8 from 'node:v8';
 let applied = false;
 
 /**
- * undici, ours (downloads) and the one inside Node (`fetch`, the LinkedIn API), parses HTTP/1.1
+ * undici, ours (downloads) and the one inside Node (`fetch`: the LinkedIn API, OAuth), parses HTTP/1.1
  * with llhttp, a WebAssembly module each compiles on its first connection. V8 compiles it with its
  * baseline compiler (Liftoff), then, once the parse loop is hot, again with its optimizing one
  * (TurboFan) on a background thread: about 0.3 CPU s and 35 MiB per parser and process, more than a

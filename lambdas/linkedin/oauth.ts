@@ -7,6 +7,7 @@ import {
   LinkedInTransientError,
   NamedError,
 } from '#common/errors';
+import { compileHttpParsersWithBaselineOnly } from './http-parser.ts';
 import type { TokenSecret } from './token.ts';
 
 /** LinkedIn's OAuth base (docs/linkedin-api-notes.md "OAuth"): authorization, accessToken, introspectToken. */
@@ -219,6 +220,7 @@ async function post<S extends z.ZodType>(
   const timeoutMs = endpoints.timeoutMs ?? 30_000;
   let res: Response;
   let text: string;
+  compileHttpParsersWithBaselineOnly();
   try {
     res = await (endpoints.fetch ?? globalThis.fetch)(url, {
       method: 'POST',

@@ -92,3 +92,22 @@ it('an API request sets it before its fetch, whose first request compiles Nodeâ€
   expect(fetch).toHaveBeenCalled();
   expect(order.slice(0, 2)).toEqual(['flags --liftoff-only', 'fetch']);
 });
+
+it('an OAuth request (token refresh, rotation) sets it before its fetch too', async () => {
+  vi.resetModules();
+  watch();
+  const { refreshAccessToken } = await import('#linkedin/oauth');
+  const fetch = vi.fn(async () => {
+    order.push('fetch');
+    return new Response(JSON.stringify({ access_token: 'new', expires_in: 3600 }), {
+      headers: { 'content-type': 'application/json' },
+    });
+  });
+
+  await refreshAccessToken({ clientId: 'id', clientSecret: 'secret' }, 'refresh', {
+    fetch: fetch as unknown as typeof globalThis.fetch,
+  }).catch(() => undefined);
+
+  expect(fetch).toHaveBeenCalled();
+  expect(order.slice(0, 2)).toEqual(['flags --liftoff-only', 'fetch']);
+});
